@@ -14,3 +14,4 @@ os.environ.setdefault("SECRET_ENCRYPTION_KEYS", "q5Wz4mN0hZ1rX8dC3vB6nJ2kL9pQ7sT
 os.environ.setdefault("AUTOTASK_INTEGRATION_CODE", "TEST-INTEGRATION-CODE")
 os.environ.setdefault("AUTOTASK_SANDBOX", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("STATIC_MANIFEST", "false")

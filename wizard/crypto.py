@@ -1,0 +1,48 @@
+"""Encryption of stored Autotask Secrets (Fernet tokens, keys from SECRET_ENCRYPTION_KEYS).
+
+MultiFernet encrypts with the first (newest) key and decrypts with any of them, which is what
+makes key rotation possible without downtime (see docs/security.md).
+"""
+
+from __future__ import annotations
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class SecretUnreadable(Exception):
+    """A stored token could not be decrypted with any configured key."""
+
+
+def _fernet() -> MultiFernet:
+    keys = settings.SECRET_ENCRYPTION_KEYS
+    if not keys:
+        raise ImproperlyConfigured("SECRET_ENCRYPTION_KEYS is empty.")
+    try:
+        return MultiFernet([Fernet(k) for k in keys])
+    except (ValueError, TypeError) as e:
+        # Never echo the key itself.
+        raise ImproperlyConfigured(
+            "SECRET_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes), comma "
+            "separated. Generate one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from e
+
+
+def encrypt_secret(plaintext: str) -> str:
+    return _fernet().encrypt(plaintext.encode("utf-8")).decode("ascii")
+
+
+def decrypt_secret(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken as e:
+        raise SecretUnreadable(
+            "The stored Secret cannot be decrypted with the configured keys."
+        ) from e
+
+
+def reencrypt_secret(token: str) -> str:
+    """Re-encrypt a token with the newest key (for rotate_secret_keys)."""
+    return _fernet().rotate(token.encode("ascii")).decode("ascii")

@@ -1,0 +1,177 @@
+"""One form per step. Every answer field renders its shown value as a hidden initial
+(``show_hidden_initial``) so a save can tell what this user changed from what a colleague
+saved meanwhile (see services.step_answers_save)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from wizard import steps
+
+# Autotask generates API usernames that look like email addresses.
+USERNAME_RE = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
+MAX_ID = 2_147_483_647  # Autotask ids are int32
+
+
+class StepForm(forms.Form):
+    """The checklist part, shared by every step."""
+
+    answer_fields: tuple[str, ...] = ()
+
+    checklist = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Checklist"
+    )
+    # The ticks as the page showed them: a submit applies only the user's own changes.
+    checklist_shown = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, step: steps.Step, branch: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.step = step
+        self.fields["checklist"].choices = [(i.id, i.text) for i in step.checklist_for(branch)]  # type: ignore[attr-defined]
+
+    def checklist_changes(self) -> tuple[set[str], set[str]]:
+        shown = {i for i in self.cleaned_data.get("checklist_shown", "").split(",") if i}
+        now = set(self.cleaned_data.get("checklist", []))
+        return now - shown, shown - now
+
+    def answer_changes(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(changed values, the values the form showed for them)."""
+        changes: dict[str, Any] = {}
+        seen: dict[str, Any] = {}
+        for name in self.answer_fields:
+            if name in self.changed_data:
+                changes[name] = self.cleaned_data.get(name) or ""
+                seen[name] = self.data.get(self.add_initial_prefix(name), "")
+        return changes, seen
+
+
+def _answer_field(field: forms.Field) -> forms.Field:
+    field.show_hidden_initial = True
+    return field
+
+
+class AccountForm(StepForm):
+    answer_fields = ("branch",)
+    branch = _answer_field(
+        forms.ChoiceField(
+            required=False,
+            widget=forms.RadioSelect,
+            choices=[(b.key, b.label) for b in steps.STEPS_BY_KEY["account"].branches],
+            label="Do you already have Autotask PSA?",
+        )
+    )
+
+
+class ApiUserForm(StepForm):
+    answer_fields = ()  # username and Secret are stored through services.credentials_save
+
+    username = forms.CharField(
+        required=False,
+        max_length=254,
+        label="API user Username",
+        help_text="As Autotask generated it, e.g. ab1cdef2ghijk3l@yourcompany.com",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    secret = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=255,
+        label="API user Secret",
+        # Never rendered back into the page, whatever happens.
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_username(self) -> str:
+        value: str = self.cleaned_data.get("username", "").strip()
+        if value and not USERNAME_RE.match(value):
+            raise forms.ValidationError(
+                "This does not look like an Autotask API username. Autotask generates it when "
+                "you create the API user; it looks like an email address "
+                "(e.g. ab1cdef2ghijk3l@yourcompany.com). Copy it from the user's page."
+            )
+        if value and not value.isascii():
+            raise forms.ValidationError(
+                "Autotask API usernames contain only plain letters, digits and @ . - _; "
+                "please copy it again from Autotask."
+            )
+        return value
+
+    def clean_secret(self) -> str | None:
+        value: str = self.cleaned_data.get("secret", "")
+        if value == "":
+            return None  # blank means "keep the stored Secret"
+        if not value.strip():
+            raise forms.ValidationError("The Secret cannot be only spaces.")
+        if value != value.strip():
+            raise forms.ValidationError(
+                "The Secret starts or ends with a space, which Autotask never generates. "
+                "Copy it again without the surrounding spaces."
+            )
+        return value
+
+
+class _ContractRowMixin(forms.Form):
+    add_company_id = forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_ID, label="Autotask company ID"
+    )
+    add_contract_id = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, label="Autotask contract ID"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        company, contract = data.get("add_company_id"), data.get("add_contract_id")
+        if (company is None) != (contract is None):
+            raise forms.ValidationError(
+                "To add a customer, give both its Autotask company ID and its contract ID."
+            )
+        return data
+
+    def new_row(self) -> dict[str, Any] | None:
+        company = self.cleaned_data.get("add_company_id")
+        contract = self.cleaned_data.get("add_contract_id")
+        if company is None or contract is None:
+            return None
+        return {"company_id": company, "contract_id": contract}
+
+
+class RecurringContractForm(_ContractRowMixin, StepForm):
+    answer_fields = ("sync_start",)
+    sync_start = _answer_field(
+        forms.ChoiceField(
+            required=False,
+            widget=forms.RadioSelect,
+            choices=steps.SYNC_START_CHOICES,
+            label="Billing Sync will start with",
+        )
+    )
+
+
+class AnnualContractForm(_ContractRowMixin, StepForm):
+    answer_fields = ("has_annual",)
+    has_annual = _answer_field(
+        forms.ChoiceField(
+            required=False,
+            widget=forms.RadioSelect,
+            choices=[
+                ("yes", "Yes, some customers have Seat Based Annual subscriptions"),
+                ("no", "No, none of our customers has annual seat subscriptions"),
+            ],
+            label="Do any customers have Seat Based Annual subscriptions?",
+        )
+    )
+
+
+FORMS: dict[str, type[StepForm]] = {
+    "account": AccountForm,
+    "api-user": ApiUserForm,
+    "recurring-contract": RecurringContractForm,
+    "annual-contract": AnnualContractForm,
+}
+
+
+def form_class_for(step_key: str) -> type[StepForm]:
+    return FORMS.get(step_key, StepForm)

@@ -1,0 +1,174 @@
+"""Demo data for `make run`: a tenant per interesting state, and one user per role.
+
+Idempotent: running it again rebuilds the demo tenants and resets the demo passwords.
+Refuses to run with DEBUG off unless --force, so it never seeds a production database by accident.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission, User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from wizard import services, steps
+from wizard.models import AuditEvent, Membership, StepProgress, Tenant
+
+DEMO_PASSWORD = "demo-pass-2026"
+DEMO_USERS = {
+    # username: (description, email)
+    "partner": ("Partner user (owner of Northwind IT)", "partner@northwind.example"),
+    "colleague": ("Second member of Northwind IT", "colleague@northwind.example"),
+    "manager": ("Account manager (distributor staff)", "manager@distributor.example"),
+    "admin": ("Admin: may reset wizards; Django admin", "admin@distributor.example"),
+}
+ACCOUNT_MANAGERS_GROUP = "Account managers"
+ADMINS_GROUP = "Wizard admins"
+
+SANDBOX_USERNAME = "healthy@sandbox.example"
+SANDBOX_SECRET = "sandbox-secret"
+
+# name -> (state description, how far it got)
+DEMO_TENANTS = {
+    "Northwind IT": "new: the demo partner's own tenant, nothing done yet",
+    "Blue Yonder MSP": "half way: account, security level and API user done",
+    "Contoso Managed Services": "stuck: no progress for three weeks on the API user step",
+    "Fabrikam Networks": "needs attention: a contract that starts mid-month",
+    "Tailspin Cloud": "done: every step finished",
+}
+
+
+class Command(BaseCommand):
+    help = "Create demo tenants in several states and demo users (partner, manager, admin)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--force", action="store_true", help="Allow with DEBUG off.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("seed_demo writes known passwords; run it with DEBUG on or --force.")
+        with transaction.atomic():
+            users = self._users()
+            Tenant.objects.filter(name__in=DEMO_TENANTS).delete()
+            self._tenants(users)
+        self._print()
+
+    def _users(self) -> dict[str, User]:
+        managers, _ = Group.objects.get_or_create(name=ACCOUNT_MANAGERS_GROUP)
+        admins, _ = Group.objects.get_or_create(name=ADMINS_GROUP)
+        admins.permissions.add(
+            Permission.objects.get(codename="reset_wizard"),
+            Permission.objects.get(codename="view_all_tenants"),
+        )
+        users: dict[str, User] = {}
+        for username, (_desc, email) in DEMO_USERS.items():
+            user, _ = User.objects.get_or_create(username=username, defaults={"email": email})
+            user.email = email
+            user.set_password(DEMO_PASSWORD)
+            user.is_staff = username in ("manager", "admin")
+            user.is_superuser = username == "admin"
+            user.save()
+            users[username] = user
+        users["manager"].groups.add(managers)
+        users["admin"].groups.add(managers, admins)
+        return users
+
+    def _tenants(self, users: dict[str, User]) -> None:
+        manager, partner = users["manager"], users["partner"]
+        northwind = services.tenant_create(name="Northwind IT", owner=partner, account_manager=manager)
+        services.membership_add(
+            tenant=northwind, user=users["colleague"], role=Membership.Role.MEMBER, actor=None
+        )
+
+        half = services.tenant_create(name="Blue Yonder MSP", account_manager=manager)
+        self._account(half)
+        self._ticks(half, "security-level")
+        self._credentials(half)
+        self._verified(half, "security-level")
+        self._ticks(half, "api-user")
+        self._verified(half, "api-user")
+
+        stuck = services.tenant_create(name="Contoso Managed Services", account_manager=manager)
+        self._account(stuck)
+        services.step_skip(tenant=stuck, step_key="security-level", user=None)
+        services.credentials_save(tenant=stuck, user=None, username=SANDBOX_USERNAME, secret=None)
+        three_weeks_ago = timezone.now() - datetime.timedelta(days=21)
+        Tenant.objects.filter(pk=stuck.pk).update(last_activity_at=three_weeks_ago)
+        StepProgress.objects.filter(tenant=stuck).update(updated_at=three_weeks_ago)
+        AuditEvent.objects.filter(tenant=stuck).update(created_at=three_weeks_ago)
+
+        attention = services.tenant_create(name="Fabrikam Networks", account_manager=manager)
+        self._account(attention)
+        self._ticks(attention, "security-level")
+        self._credentials(attention)
+        for key in ("security-level", "api-user"):
+            self._ticks(attention, key)
+            self._verified(attention, key)
+        self._recurring(attention, contract_id=1002)
+        self._verified(attention, "recurring-contract", fail="contract.start-first-of-month")
+
+        done = services.tenant_create(name="Tailspin Cloud", account_manager=users["admin"])
+        self._account(done)
+        self._credentials(done)
+        for key in ("security-level", "api-user"):
+            self._ticks(done, key)
+            self._verified(done, key)
+        self._recurring(done, contract_id=1001)
+        self._verified(done, "recurring-contract")
+        services.step_answers_save(
+            tenant=done, step_key="annual-contract", user=None,
+            changes={"has_annual": "no"}, seen={},
+        )
+        self._ticks(done, "annual-contract")
+        self._ticks(done, "review")
+        self._verified(done, "review")
+
+    # Helpers: each goes through the services, like a partner would.
+    def _account(self, tenant: Tenant) -> None:
+        services.step_answers_save(
+            tenant=tenant, step_key="account", user=None, changes={"branch": "existing"}, seen={}
+        )
+        self._ticks(tenant, "account")
+
+    def _ticks(self, tenant: Tenant, key: str) -> None:
+        branch = "existing"
+        items = [i.id for i in steps.STEPS_BY_KEY[key].checklist_for(branch)]
+        services.checklist_update(tenant=tenant, step_key=key, user=None, ticked=items)
+
+    def _credentials(self, tenant: Tenant) -> None:
+        services.credentials_save(
+            tenant=tenant, user=None, username=SANDBOX_USERNAME, secret=SANDBOX_SECRET
+        )
+
+    def _recurring(self, tenant: Tenant, *, contract_id: int) -> None:
+        services.step_answers_save(
+            tenant=tenant, step_key="recurring-contract", user=None,
+            changes={"sync_start": steps.SYNC_START_NEXT}, seen={},
+        )
+        services.answer_list_add(
+            tenant=tenant, step_key="recurring-contract", user=None, field="customers",
+            item={"company_id": 101, "contract_id": contract_id}, key="contract_id",
+        )
+        self._ticks(tenant, "recurring-contract")
+
+    def _verified(self, tenant: Tenant, key: str, *, fail: str = "") -> None:
+        services.demo_verification_record(tenant=tenant, step_key=key, failing=fail)
+
+    def _print(self) -> None:
+        out = self.stdout
+        out.write(self.style.SUCCESS("Demo data ready."))
+        out.write("Open http://127.0.0.1:8000/ and log in as:")
+        for username, (desc, _email) in DEMO_USERS.items():
+            out.write(f"  {username:<10} / {DEMO_PASSWORD:<16} {desc}")
+        out.write("Demo tenants:")
+        for name, desc in DEMO_TENANTS.items():
+            out.write(f"  {name:<26} {desc}")
+        if settings.AUTOTASK_SANDBOX:
+            out.write(
+                f"Sandbox Autotask: API username {SANDBOX_USERNAME}, Secret {SANDBOX_SECRET} "
+                "(other scenarios are listed on the API user step)."
+            )

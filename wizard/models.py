@@ -1,0 +1,185 @@
+"""Tenants, their members, their progress through the wizard, and the audit trail.
+
+Rules that keep data sane live in the database as constraints (one progress row per tenant
+and step, only known step keys and states, skipping only where the guide allows it), so that
+no code path, admin action or management command can break them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from wizard import steps
+
+
+class Tenant(models.Model):
+    """One MSP partner organisation going through the wizard."""
+
+    # URLs carry this UUID, never the integer primary key (ids are guessable).
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_tenants",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped on every change to the tenant's progress; drives "last activity" and "stuck".
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("view_all_tenants", "Can see every tenant, not only those assigned"),
+            ("reset_wizard", "Can reset a tenant's wizard"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_one_per_user_tenant"),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "member"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.tenant}"
+
+
+class StepState(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    DONE = "done", "Done"
+    SKIPPED = "skipped", "Skipped"
+
+
+class StepProgress(models.Model):
+    """One row per tenant and step: what the partner answered, ticked and what Autotask said."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="progress")
+    step_key = models.CharField(max_length=40, choices=steps.STEP_CHOICES)
+    state = models.CharField(
+        max_length=20, choices=StepState.choices, default=StepState.NOT_STARTED
+    )
+    # Non-secret answers only. The Secret lives encrypted in AutotaskCredential.
+    answers = models.JSONField(default=dict, blank=True)
+    # Ids of the checklist items ticked (ids come from wizard.steps).
+    checklist = models.JSONField(default=list, blank=True)
+    # The last verification: a list of check results (id, status, title, evidence, fix).
+    check_results = models.JSONField(default=list, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    failed_verifications = models.PositiveIntegerField(default=0)
+    # Optimistic concurrency: every write bumps it, so a stale form can be detected.
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["tenant", "step_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "step_key"], name="progress_one_per_step"),
+            models.CheckConstraint(
+                condition=Q(step_key__in=steps.STEP_KEYS), name="progress_step_key_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=StepState.values), name="progress_state_valid"
+            ),
+            # The guide makes only two phases optional; nothing else may ever be skipped.
+            models.CheckConstraint(
+                condition=~Q(state=StepState.SKIPPED) | Q(step_key__in=steps.SKIPPABLE_KEYS),
+                name="progress_skip_only_optional",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} / {self.step_key}: {self.state}"
+
+    @property
+    def step(self) -> steps.Step:
+        return steps.STEPS_BY_KEY[self.step_key]
+
+
+class AutotaskCredential(models.Model):
+    """The API user's Username and encrypted Secret for one tenant (see wizard.crypto)."""
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, related_name="autotask_credential"
+    )
+    username = models.CharField(max_length=255)
+    # Fernet token; the plaintext never touches the database.
+    secret_encrypted = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Autotask API user {self.username} for {self.tenant}"
+
+    def __repr__(self) -> str:
+        return f"<AutotaskCredential tenant={self.tenant_id} username={self.username!r}>"
+
+
+class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        ANSWERS_SAVED = "answers_saved", "Answers saved"
+        CHECKLIST_TICKED = "checklist_ticked", "Checklist item ticked"
+        CHECKLIST_UNTICKED = "checklist_unticked", "Checklist item unticked"
+        STATE_CHANGED = "state_changed", "Step state changed"
+        STEP_SKIPPED = "step_skipped", "Step skipped"
+        STEP_UNSKIPPED = "step_unskipped", "Step resumed after skip"
+        CREDENTIALS_SAVED = "credentials_saved", "API credentials saved"
+        VERIFICATION_RUN = "verification_run", "Verification run"
+        WIZARD_RESET = "wizard_reset", "Wizard reset"
+        MEMBER_ADDED = "member_added", "Member added"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=30, choices=Action.choices)
+    step_key = models.CharField(max_length=40, blank=True, default="")
+    # Summaries only: never the Secret, never raw Autotask payloads.
+    detail: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(
+        default=dict, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="audit_tenant_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(step_key="") | Q(step_key__in=steps.STEP_KEYS),
+                name="audit_step_key_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.tenant}: {self.action}"

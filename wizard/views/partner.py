@@ -1,0 +1,235 @@
+"""The partner's wizard. Thin views: the access check first, then a service or a selector.
+
+Every page works without JavaScript (plain links and forms, redirect after POST); with htmx
+the same URLs answer with the ``#wizard`` partial and the checklist saves on each click.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url
+
+from wizard import selectors, services, steps
+from wizard.forms import StepForm, form_class_for
+from wizard.models import Tenant
+
+CONFLICT_MESSAGE = (
+    "A colleague saved a different answer while you were editing. Your answer is still in the "
+    "form; theirs is shown next to it. Save again to keep yours."
+)
+
+
+def _step_or_404(step_key: str) -> steps.Step:
+    try:
+        return steps.STEPS_BY_KEY[step_key]
+    except KeyError as e:
+        raise Http404("No such step.") from e
+
+
+def _step_url(tenant: Tenant, step_key: str) -> str:
+    return reverse("wizard:step", args=[tenant.code, step_key])
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_staff:
+        return redirect("manage:dashboard")
+    tenants = list(selectors.tenants_for_member(request.user))
+    if len(tenants) == 1:
+        return redirect("wizard:resume", tenants[0].code)
+    return render(request, "wizard/home.html", {"tenants": tenants})
+
+
+@login_required
+@require_GET
+def resume(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    tenant = selectors.tenant_for_member(request.user, code)
+    overview = selectors.wizard_overview(tenant)
+    return redirect("wizard:step", tenant.code, overview.resume_step.key)
+
+
+def _initial(step: steps.Step, overview: selectors.WizardOverview) -> dict[str, Any]:
+    progress = overview.get(step.key).progress
+    initial: dict[str, Any] = {
+        "checklist": list(progress.checklist),
+        "checklist_shown": ",".join(progress.checklist),
+    }
+    initial.update({k: v for k, v in progress.answers.items() if isinstance(v, str)})
+    if step.key == "api-user":
+        initial["username"] = overview.credential_username or progress.answers.get("username", "")
+    return initial
+
+
+def _render_step(
+    request: HttpRequest,
+    tenant: Tenant,
+    step: steps.Step,
+    form: StepForm | None = None,
+    *,
+    conflict: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    overview = selectors.wizard_overview(tenant)
+    current = overview.get(step.key)
+    branch = str(current.progress.answers.get("branch", ""))
+    if form is None:
+        form = form_class_for(step.key)(
+            step=step, branch=branch, initial=_initial(step, overview)
+        )
+    sync_start = current.progress.answers.get("sync_start")
+    first_usage = None
+    if step.key == "recurring-contract" and sync_start in dict(steps.SYNC_START_CHOICES):
+        from django.utils import timezone
+
+        first_usage = steps.first_usage_date(str(sync_start), timezone.localdate())
+    context = {
+        "tenant": tenant,
+        "overview": overview,
+        "current": current,
+        "step": step,
+        "branch": branch,
+        "sections": step.sections_for(branch) if step.branches else step.sections,
+        "form": form,
+        "conflict": conflict,
+        "previous": steps.previous_step(step.key),
+        "next": steps.next_step(step.key),
+        "first_usage": first_usage,
+        "role": selectors.membership_role(request.user, tenant),
+    }
+    if request.htmx:
+        response = render(request, "wizard/step.html#wizard", context, status=status)
+        return push_url(response, request.get_full_path())
+    return render(request, "wizard/step.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+    tenant = selectors.tenant_for_member(request.user, code)
+    step = _step_or_404(step_key)
+    if request.method == "GET":
+        return _render_step(request, tenant, step)
+
+    overview = selectors.wizard_overview(tenant)
+    stored_branch = str(overview.get(step.key).progress.answers.get("branch", ""))
+    posted_branch = request.POST.get("branch", "")
+    branch = posted_branch if posted_branch in {b.key for b in step.branches} else stored_branch
+    form = form_class_for(step.key)(request.POST, step=step, branch=branch)
+    if not form.is_valid():
+        return _render_step(request, tenant, step, form)
+
+    action = request.POST.get("action", "save")
+    try:
+        _apply(request, tenant, step, form, action)
+    except services.EditConflict as e:
+        messages.warning(request, CONFLICT_MESSAGE)
+        # Re-show the user's own values, with the colleague's now stored as the new baseline.
+        data = request.POST.copy()
+        for name, value in e.fields.items():
+            data[form.add_initial_prefix(name)] = value or ""
+        form = form_class_for(step.key)(data, step=step, branch=branch)
+        form.is_valid()
+        return _render_step(request, tenant, step, form, conflict=e.fields)
+
+    target: steps.Step | None = step
+    if action == "next":
+        target = steps.next_step(step.key) or step
+    elif action == "back":
+        target = steps.previous_step(step.key) or step
+    else:
+        messages.success(request, "Saved.")
+    return redirect(_step_url(tenant, target.key))
+
+
+def _apply(
+    request: HttpRequest, tenant: Tenant, step: steps.Step, form: StepForm, action: str
+) -> None:
+    """Store everything the form carried: ticks, answers, credentials, contract rows."""
+    user = request.user
+    ticked, unticked = form.checklist_changes()
+    changes, seen = form.answer_changes()
+    if changes:
+        services.step_answers_save(
+            tenant=tenant, step_key=step.key, user=user, changes=changes, seen=seen
+        )
+    if ticked or unticked:
+        services.checklist_update(
+            tenant=tenant, step_key=step.key, user=user, ticked=ticked, unticked=unticked
+        )
+    if step.key == "api-user":
+        username = form.cleaned_data.get("username", "")
+        secret = form.cleaned_data.get("secret")
+        if username or secret is not None:
+            services.credentials_save(tenant=tenant, user=user, username=username, secret=secret)
+    new_row = getattr(form, "new_row", lambda: None)()
+    field = {"recurring-contract": "customers", "annual-contract": "contracts"}.get(step.key)
+    if field and new_row:
+        services.answer_list_add(
+            tenant=tenant, step_key=step.key, user=user, field=field, item=new_row,
+            key="contract_id",
+        )
+    if field and action.startswith("remove:"):
+        services.answer_list_remove(
+            tenant=tenant, step_key=step.key, user=user, field=field, key="contract_id",
+            value=action.removeprefix("remove:"),
+        )
+
+
+@login_required
+@require_POST
+def checklist_toggle(request: HttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+    """One tick, saved as it is clicked (htmx); without JavaScript the step form saves ticks."""
+    tenant = selectors.tenant_for_member(request.user, code)
+    step = _step_or_404(step_key)
+    item = request.POST.get("item", "")
+    if item not in {i.id for i in step.checklist}:
+        return HttpResponse("Unknown checklist item.", status=400)
+    ticked = item in request.POST.getlist("checklist")
+    services.checklist_update(
+        tenant=tenant,
+        step_key=step.key,
+        user=request.user,
+        ticked=[item] if ticked else [],
+        unticked=[] if ticked else [item],
+    )
+    if not request.htmx:
+        return redirect(_step_url(tenant, step.key))
+    overview = selectors.wizard_overview(tenant)
+    return render(
+        request,
+        "wizard/step.html#oob",
+        {"tenant": tenant, "overview": overview, "current": overview.get(step.key), "step": step},
+    )
+
+
+@login_required
+@require_POST
+def skip(request: HttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+    tenant = selectors.tenant_for_member(request.user, code)
+    step = _step_or_404(step_key)
+    try:
+        services.step_skip(tenant=tenant, step_key=step.key, user=request.user)
+    except services.SkipNotAllowed as e:
+        messages.error(request, str(e))
+        return redirect(_step_url(tenant, step.key))
+    messages.info(request, f"Skipped: {step.title}. {step.skip_consequence}")
+    target = steps.next_step(step.key) or step
+    return redirect(_step_url(tenant, target.key))
+
+
+@login_required
+@require_POST
+def unskip(request: HttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+    tenant = selectors.tenant_for_member(request.user, code)
+    step = _step_or_404(step_key)
+    services.step_unskip(tenant=tenant, step_key=step.key, user=request.user)
+    return redirect(_step_url(tenant, step.key))
