@@ -103,7 +103,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "wizard:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
@@ -147,9 +147,7 @@ _dev_fernet_key = base64.urlsafe_b64encode(
     hashlib.sha256(("fernet:" + SECRET_KEY).encode()).digest()
 ).decode()
 SECRET_ENCRYPTION_KEYS: list[str] = [
-    k.strip()
-    for k in _required("SECRET_ENCRYPTION_KEYS", _dev_fernet_key).split(",")
-    if k.strip()
+    k.strip() for k in _required("SECRET_ENCRYPTION_KEYS", _dev_fernet_key).split(",") if k.strip()
 ]
 
 # Autotask

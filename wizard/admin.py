@@ -14,7 +14,7 @@ class MembershipInline(admin.TabularInline[Membership, Tenant]):
 class StepProgressInline(admin.TabularInline[StepProgress, Tenant]):
     model = StepProgress
     extra = 0
-    fields = ["step_key", "state", "updated_at", "updated_by"]
+    fields = ("step_key", "state", "updated_at", "updated_by")
     readonly_fields = fields
     can_delete = False
 
@@ -48,7 +48,7 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 class AutotaskCredentialAdmin(admin.ModelAdmin[AutotaskCredential]):
     # The encrypted token is not shown either: nothing to gain, something to lose.
     list_display = ["tenant", "username", "updated_at"]
-    fields = ["tenant", "username", "updated_at", "updated_by"]
+    fields = ("tenant", "username", "updated_at", "updated_by")
     readonly_fields = fields
 
     def has_add_permission(self, request: object) -> bool:

@@ -31,10 +31,14 @@ class Evaluation:
 
 def needs_verification(step: steps.Step, answers: dict[str, Any]) -> bool:
     # Declaring "no annual customers" leaves nothing in Autotask to check.
-    return step.verifies and not (step.key == "annual-contract" and answers.get("has_annual") == "no")
+    return step.verifies and not (
+        step.key == "annual-contract" and answers.get("has_annual") == "no"
+    )
 
 
-def input_blockers(step: steps.Step, answers: dict[str, Any], *, has_credentials: bool) -> list[str]:
+def input_blockers(
+    step: steps.Step, answers: dict[str, Any], *, has_credentials: bool
+) -> list[str]:
     out: list[str] = []
     if step.key == "account" and answers.get("branch") not in {"new", "existing"}:
         out.append("Choose whether you need a new Autotask account or already have one.")

@@ -59,7 +59,9 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "tenant"], name="membership_one_per_user_tenant"),
+            models.UniqueConstraint(
+                fields=["user", "tenant"], name="membership_one_per_user_tenant"
+            ),
             models.CheckConstraint(
                 condition=Q(role__in=["owner", "member"]), name="membership_role_valid"
             ),

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from wizard import steps
+from wizard.steps import Step
 from wizard.evaluation import Evaluation, evaluate
 from wizard.models import AutotaskCredential, Membership, StepProgress, StepState, Tenant
 
@@ -36,7 +37,7 @@ def membership_role(user: Any, tenant: Tenant) -> str | None:
 
 @dataclass(frozen=True)
 class StepView:
-    step: steps.Step
+    step: Step
     number: int
     progress: StepProgress
     evaluation: Evaluation
@@ -73,7 +74,7 @@ class WizardOverview:
         return next(s for s in self.steps if s.step.key == key)
 
     @property
-    def resume_step(self) -> steps.Step:
+    def resume_step(self) -> Step:
         """The first step not yet done or skipped; the review once everything is."""
         for s in self.steps:
             if not s.finished:

@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from wizard import crypto, steps
 from wizard.evaluation import evaluate
-from wizard.models import AuditEvent, AutotaskCredential, Membership, StepProgress, StepState, Tenant
+from wizard.models import (
+    AuditEvent,
+    AutotaskCredential,
+    Membership,
+    StepProgress,
+    StepState,
+    Tenant,
+)
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
@@ -133,17 +140,15 @@ def step_answers_save(
     """
     with transaction.atomic():
         progress = _lock(tenant, step_key)
+        stored = {name: progress.answers.get(name) or "" for name in changes}
         conflicts = {
-            name: progress.answers.get(name)
+            name: stored[name]
             for name, value in changes.items()
-            if progress.answers.get(name) != seen.get(name)
-            and progress.answers.get(name) != value
+            if stored[name] != (seen.get(name) or "") and stored[name] != value
         }
         if conflicts:
             raise EditConflict(conflicts)
-        really_changed = {
-            k: v for k, v in changes.items() if progress.answers.get(k) != v
-        }
+        really_changed = {k: v for k, v in changes.items() if progress.answers.get(k) != v}
         if not really_changed:
             return progress
         progress.answers = {**progress.answers, **really_changed}
@@ -224,8 +229,13 @@ def checklist_update(
             (AuditEvent.Action.CHECKLIST_UNTICKED, current - new),
         ):
             for item in sorted(items):
-                audit(tenant=tenant, user=user, action=action, step_key=step_key,
-                      detail={"item": item})
+                audit(
+                    tenant=tenant,
+                    user=user,
+                    action=action,
+                    step_key=step_key,
+                    detail={"item": item},
+                )
         return _finish(progress, user)
 
 
@@ -244,8 +254,13 @@ def credentials_save(*, tenant: Tenant, user: Actor, username: str, secret: str 
                 if progress.answers.get("username") != username:
                     progress.answers = {**progress.answers, "username": username}
                     _clear_results(progress)
-                    audit(tenant=tenant, user=user, action=AuditEvent.Action.ANSWERS_SAVED,
-                          step_key="api-user", detail={"fields": ["username"]})
+                    audit(
+                        tenant=tenant,
+                        user=user,
+                        action=AuditEvent.Action.ANSWERS_SAVED,
+                        step_key="api-user",
+                        detail={"fields": ["username"]},
+                    )
                     _finish(progress, user)
                 return
             cred = AutotaskCredential(tenant=tenant)
@@ -289,8 +304,13 @@ def step_skip(*, tenant: Tenant, step_key: str, user: Actor) -> StepProgress:
             return progress
         old = progress.state
         progress.state = StepState.SKIPPED
-        audit(tenant=tenant, user=user, action=AuditEvent.Action.STEP_SKIPPED, step_key=step_key,
-              detail={"from": old, "consequence": step.skip_consequence})
+        audit(
+            tenant=tenant,
+            user=user,
+            action=AuditEvent.Action.STEP_SKIPPED,
+            step_key=step_key,
+            detail={"from": old, "consequence": step.skip_consequence},
+        )
         return _finish(progress, user)
 
 
@@ -300,8 +320,13 @@ def step_unskip(*, tenant: Tenant, step_key: str, user: Actor) -> StepProgress:
         if progress.state != StepState.SKIPPED:
             return progress
         progress.state = StepState.IN_PROGRESS
-        audit(tenant=tenant, user=user, action=AuditEvent.Action.STEP_UNSKIPPED,
-              step_key=step_key, detail={})
+        audit(
+            tenant=tenant,
+            user=user,
+            action=AuditEvent.Action.STEP_UNSKIPPED,
+            step_key=step_key,
+            detail={},
+        )
         return _finish(progress, user)
 
 
@@ -334,7 +359,10 @@ def verification_record(
             user=user,
             action=AuditEvent.Action.VERIFICATION_RUN,
             step_key=step_key,
-            detail={"counts": counts, "failed": sorted(r["id"] for r in results if r["status"] == "fail")},
+            detail={
+                "counts": counts,
+                "failed": sorted(r["id"] for r in results if r["status"] == "fail"),
+            },
         )
         return _finish(progress, user)
 

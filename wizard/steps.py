@@ -373,9 +373,7 @@ STEPS: tuple[Step, ...] = (
         checklist=(
             ChecklistItem("contract-per-customer", "Every customer to sync has its own contract."),
             ChecklistItem("type-recurring", "Each contract's type is Recurring Service."),
-            ChecklistItem(
-                "start-first-of-month", "Each Start Date is the first day of a month."
-            ),
+            ChecklistItem("start-first-of-month", "Each Start Date is the first day of a month."),
         ),
     ),
     Step(
@@ -447,9 +445,7 @@ STEPS: tuple[Step, ...] = (
                 ),
             ),
         ),
-        checklist=(
-            ChecklistItem("secret-at-hand", "I have the Secret at hand for Billing Sync."),
-        ),
+        checklist=(ChecklistItem("secret-at-hand", "I have the Secret at hand for Billing Sync."),),
     ),
 )
 

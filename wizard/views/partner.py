@@ -16,10 +16,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
+from django_htmx.middleware import HtmxDetails
 
 from wizard import selectors, services, steps
 from wizard.forms import StepForm, form_class_for
 from wizard.models import Tenant
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
 
 CONFLICT_MESSAGE = (
     "A colleague saved a different answer while you were editing. Your answer is still in the "
@@ -40,7 +45,7 @@ def _step_url(tenant: Tenant, step_key: str) -> str:
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_staff:
         return redirect("manage:dashboard")
     tenants = list(selectors.tenants_for_member(request.user))
@@ -51,7 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def resume(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+def resume(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
     tenant = selectors.tenant_for_member(request.user, code)
     overview = selectors.wizard_overview(tenant)
     return redirect("wizard:step", tenant.code, overview.resume_step.key)
@@ -70,7 +75,7 @@ def _initial(step: steps.Step, overview: selectors.WizardOverview) -> dict[str, 
 
 
 def _render_step(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     tenant: Tenant,
     step: steps.Step,
     form: StepForm | None = None,
@@ -82,9 +87,7 @@ def _render_step(
     current = overview.get(step.key)
     branch = str(current.progress.answers.get("branch", ""))
     if form is None:
-        form = form_class_for(step.key)(
-            step=step, branch=branch, initial=_initial(step, overview)
-        )
+        form = form_class_for(step.key)(step=step, branch=branch, initial=_initial(step, overview))
     sync_start = current.progress.answers.get("sync_start")
     first_usage = None
     if step.key == "recurring-contract" and sync_start in dict(steps.SYNC_START_CHOICES):
@@ -113,7 +116,7 @@ def _render_step(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def step(request: HttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     tenant = selectors.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
     if request.method == "GET":
@@ -140,7 +143,7 @@ def step(request: HttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
         form.is_valid()
         return _render_step(request, tenant, step, form, conflict=e.fields)
 
-    target: steps.Step | None = step
+    target: steps.Step = step
     if action == "next":
         target = steps.next_step(step.key) or step
     elif action == "back":
@@ -151,7 +154,7 @@ def step(request: HttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
 
 
 def _apply(
-    request: HttpRequest, tenant: Tenant, step: steps.Step, form: StepForm, action: str
+    request: HtmxHttpRequest, tenant: Tenant, step: steps.Step, form: StepForm, action: str
 ) -> None:
     """Store everything the form carried: ticks, answers, credentials, contract rows."""
     user = request.user
@@ -174,19 +177,27 @@ def _apply(
     field = {"recurring-contract": "customers", "annual-contract": "contracts"}.get(step.key)
     if field and new_row:
         services.answer_list_add(
-            tenant=tenant, step_key=step.key, user=user, field=field, item=new_row,
+            tenant=tenant,
+            step_key=step.key,
+            user=user,
+            field=field,
+            item=new_row,
             key="contract_id",
         )
     if field and action.startswith("remove:"):
         services.answer_list_remove(
-            tenant=tenant, step_key=step.key, user=user, field=field, key="contract_id",
+            tenant=tenant,
+            step_key=step.key,
+            user=user,
+            field=field,
+            key="contract_id",
             value=action.removeprefix("remove:"),
         )
 
 
 @login_required
 @require_POST
-def checklist_toggle(request: HttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+def checklist_toggle(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     """One tick, saved as it is clicked (htmx); without JavaScript the step form saves ticks."""
     tenant = selectors.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
@@ -213,7 +224,7 @@ def checklist_toggle(request: HttpRequest, code: uuid.UUID, step_key: str) -> Ht
 
 @login_required
 @require_POST
-def skip(request: HttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+def skip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     tenant = selectors.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
     try:
@@ -228,7 +239,7 @@ def skip(request: HttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def unskip(request: HttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+def unskip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     tenant = selectors.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
     services.step_unskip(tenant=tenant, step_key=step.key, user=request.user)

@@ -79,7 +79,9 @@ class Command(BaseCommand):
 
     def _tenants(self, users: dict[str, User]) -> None:
         manager, partner = users["manager"], users["partner"]
-        northwind = services.tenant_create(name="Northwind IT", owner=partner, account_manager=manager)
+        northwind = services.tenant_create(
+            name="Northwind IT", owner=partner, account_manager=manager
+        )
         services.membership_add(
             tenant=northwind, user=users["colleague"], role=Membership.Role.MEMBER, actor=None
         )
@@ -120,8 +122,11 @@ class Command(BaseCommand):
         self._recurring(done, contract_id=1001)
         self._verified(done, "recurring-contract")
         services.step_answers_save(
-            tenant=done, step_key="annual-contract", user=None,
-            changes={"has_annual": "no"}, seen={},
+            tenant=done,
+            step_key="annual-contract",
+            user=None,
+            changes={"has_annual": "no"},
+            seen={},
         )
         self._ticks(done, "annual-contract")
         self._ticks(done, "review")
@@ -146,12 +151,19 @@ class Command(BaseCommand):
 
     def _recurring(self, tenant: Tenant, *, contract_id: int) -> None:
         services.step_answers_save(
-            tenant=tenant, step_key="recurring-contract", user=None,
-            changes={"sync_start": steps.SYNC_START_NEXT}, seen={},
+            tenant=tenant,
+            step_key="recurring-contract",
+            user=None,
+            changes={"sync_start": steps.SYNC_START_NEXT},
+            seen={},
         )
         services.answer_list_add(
-            tenant=tenant, step_key="recurring-contract", user=None, field="customers",
-            item={"company_id": 101, "contract_id": contract_id}, key="contract_id",
+            tenant=tenant,
+            step_key="recurring-contract",
+            user=None,
+            field="customers",
+            item={"company_id": 101, "contract_id": contract_id},
+            key="contract_id",
         )
         self._ticks(tenant, "recurring-contract")
 

@@ -1,0 +1,64 @@
+"""Constraints live in the database: these bypass forms and services on purpose."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from wizard.models import AuditEvent, Membership, StepProgress, Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def test_tenant_create_makes_one_row_per_step(tenant: Tenant) -> None:
+    keys = sorted(StepProgress.objects.filter(tenant=tenant).values_list("step_key", flat=True))
+    assert keys == sorted(
+        ["account", "security-level", "api-user", "recurring-contract", "annual-contract", "review"]
+    )
+
+
+def test_a_step_has_one_progress_row_per_tenant(tenant: Tenant) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StepProgress.objects.create(tenant=tenant, step_key="account")
+
+
+def test_unknown_step_keys_are_refused(tenant: Tenant) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StepProgress.objects.create(tenant=tenant, step_key="connect")
+
+
+def test_unknown_states_are_refused(tenant: Tenant) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StepProgress.objects.filter(tenant=tenant, step_key="account").update(state="finished")
+
+
+@pytest.mark.parametrize("key", ["account", "api-user", "recurring-contract", "review"])
+def test_only_optional_steps_can_be_skipped(tenant: Tenant, key: str) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StepProgress.objects.filter(tenant=tenant, step_key=key).update(state="skipped")
+
+
+@pytest.mark.parametrize("key", ["security-level", "annual-contract"])
+def test_optional_steps_can_be_skipped(tenant: Tenant, key: str) -> None:
+    StepProgress.objects.filter(tenant=tenant, step_key=key).update(state="skipped")
+    assert StepProgress.objects.get(tenant=tenant, step_key=key).state == "skipped"
+
+
+def test_one_membership_per_user_and_tenant(tenant: Tenant, member) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(tenant=tenant, user=member, role="owner")
+
+
+def test_membership_roles_are_owner_or_member(tenant: Tenant, outsider) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(tenant=tenant, user=outsider, role="boss")
+
+
+def test_audit_events_name_known_steps_only(tenant: Tenant) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditEvent.objects.create(tenant=tenant, action="answers_saved", step_key="nope")
+
+
+def test_tenant_urls_use_a_uuid(tenant: Tenant) -> None:
+    assert len(str(tenant.code)) == 36
+    assert str(tenant.pk) not in str(tenant.code).split("-")
