@@ -1,0 +1,367 @@
+"""Typed Autotask errors, each with a plain-English ``user_message`` a page can show as is.
+
+Autotask reports most business, validation and permission failures as HTTP 500 with a JSON
+``{"errors": [...]}`` body, so the mapping reads the text as well as the status. Cases the public
+sources could not confirm (see reference/autotask-rest-api.md section 2.2) degrade to
+``ServerError``, which shows Autotask's own words instead of guessing a diagnosis.
+
+No error ever carries a request header, a query string or the API secret.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import requests
+
+# Autotask's wording, matched case-insensitively as substrings.
+ZONE_UNKNOWN_TEXT = "zone information could not be determined"
+INTEGRATION_CODE_TEXT = "integrationcode is invalid"
+PERMISSION_TEXT = "does not have the adequate permissions"
+THREAD_LIMIT_TEXTS = ("itgenatr005", "thread threshold")
+
+VENDOR_NAME = "Rhipe - Cloud Services"
+
+# Raw Autotask text is quoted in messages; keep it readable and bounded.
+_MAX_QUOTED_ERRORS = 3
+_MAX_QUOTED_CHARS = 300
+_MAX_SNIFFED_BYTES = 20_000
+
+
+def _quote(errors: Sequence[str]) -> str:
+    shown = [
+        e if len(e) <= _MAX_QUOTED_CHARS else e[:_MAX_QUOTED_CHARS] + "…"
+        for e in errors[:_MAX_QUOTED_ERRORS]
+    ]
+    return " ".join(f"“{e.strip()}”" for e in shown)
+
+
+class AutotaskError(Exception):
+    """Base class: anything that went wrong talking to Autotask."""
+
+    code: ClassVar[str] = "autotask_error"
+    # Whether a read may safely be sent again after this error (the client decides how often).
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        status: int | None = None,
+        errors: Sequence[str] = (),
+        endpoint: str = "",
+    ) -> None:
+        self.status = status
+        self.errors: list[str] = [str(e) for e in errors]
+        self.endpoint = endpoint
+        self.user_message = user_message or self.default_message()
+        super().__init__(self.user_message)
+
+    def default_message(self) -> str:
+        if self.errors:
+            return f"Autotask reported an error: {_quote(self.errors)}"
+        return "Something went wrong while talking to Autotask. Try again in a few minutes."
+
+    def __str__(self) -> str:
+        return self.user_message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, status={self.status!r}, "
+            f"endpoint={self.endpoint!r}, user_message={self.user_message!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep status/errors/endpoint when pickled (e.g. by a task queue); Exception's default
+        # only replays args.
+        return (_restore, (type(self), self.__dict__.copy()))
+
+    def redact(self, *values: str) -> None:
+        """Blank out the given strings (the secret) wherever Autotask might have echoed them."""
+        for value in values:
+            if len(value) < 4:
+                # Replacing very short strings would garble the message and hides nothing.
+                continue
+            self.user_message = self.user_message.replace(value, "***")
+            self.errors = [e.replace(value, "***") for e in self.errors]
+        self.args = (self.user_message,)
+
+
+def _restore(cls: type[AutotaskError], state: dict[str, Any]) -> AutotaskError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    error.args = (error.user_message,)
+    return error
+
+
+class UnknownUsername(AutotaskError):
+    code = "unknown_username"
+
+    def default_message(self) -> str:
+        return (
+            "Autotask does not know this API username. Copy the Username exactly as shown on the "
+            "API user in Autotask (Admin > Resources (Users)); it looks like an email address. "
+            "A newly created API user can take up to 5 minutes to become available."
+        )
+
+
+class AuthenticationFailed(AutotaskError):
+    code = "authentication_failed"
+
+    def default_message(self) -> str:
+        return (
+            "Autotask rejected the API user's credentials. Possible causes: the Secret is wrong "
+            "(it cannot be viewed again in Autotask; generate a new one if in doubt); the API "
+            "user is inactive or locked (check Active is ticked and Locked is not); the API user's "
+            f"Integration Vendor is not '{VENDOR_NAME}'. Fix the cause, then check again. "
+            "The call was not retried: repeated failures lock the API user."
+        )
+
+
+class IntegrationCodeRejected(AutotaskError):
+    code = "integration_code_rejected"
+
+    def default_message(self) -> str:
+        return (
+            "Autotask rejected the integration code sent for this API user. The API user's "
+            f"Integration Vendor must be '{VENDOR_NAME}'. Possible causes: another vendor, or a "
+            "custom (internal) integration, is selected on the API user; the API user was changed "
+            "a few minutes ago and the change is not active yet. Open the API user in Autotask "
+            f"(Admin > Resources (Users)), select '{VENDOR_NAME}' as Integration Vendor, save, "
+            "then check again."
+        )
+
+
+class PermissionDenied(AutotaskError):
+    code = "permission_denied"
+
+    def default_message(self) -> str:
+        said = f" Autotask said: {_quote(self.errors)}" if self.errors else ""
+        return (
+            "The API user's security level does not allow this request."
+            f"{said} Add the missing permission to the security level, then check again."
+        )
+
+
+class ThreadLimitExceeded(AutotaskError):
+    code = "thread_limit_exceeded"
+    retryable = True
+
+    def default_message(self) -> str:
+        return (
+            "Too many requests were running at once for this integration (Autotask's thread "
+            "limit). Wait a minute, then try again."
+        )
+
+
+class Throttled(AutotaskError):
+    code = "throttled"
+    retryable = True
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        errors: Sequence[str] = (),
+        endpoint: str = "",
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(user_message, status=status, errors=errors, endpoint=endpoint)
+
+    def default_message(self) -> str:
+        when = "in a few minutes"
+        if self.retry_after is not None:
+            minutes = max(1, round(self.retry_after / 60))
+            when = (
+                f"in about {round(self.retry_after)} seconds"
+                if self.retry_after < 90
+                else f"in about {minutes} minutes"
+            )
+        return (
+            "Autotask is limiting requests: the tenant is at its API usage threshold, which every "
+            f"integration of the tenant shares. Try again {when}."
+        )
+
+
+class Unavailable(AutotaskError):
+    code = "unavailable"
+    retryable = True
+
+    def default_message(self) -> str:
+        return (
+            "Autotask could not be reached or is temporarily unavailable. "
+            "Try again in a few minutes."
+        )
+
+
+class TimedOut(Unavailable):
+    code = "timed_out"
+
+    def default_message(self) -> str:
+        return "Autotask did not answer in time. Try again in a few minutes."
+
+
+class BrokenAnswer(AutotaskError):
+    code = "broken_answer"
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        detail: str = "",
+        status: int | None = None,
+        errors: Sequence[str] = (),
+        endpoint: str = "",
+    ) -> None:
+        # detail says what was wrong with the answer, for the default message and the logs.
+        self.detail = detail
+        super().__init__(user_message, status=status, errors=errors, endpoint=endpoint)
+
+    def default_message(self) -> str:
+        what = f" ({self.detail})" if self.detail else ""
+        return (
+            f"Autotask sent an answer the wizard cannot read{what}. Try again in a few minutes; "
+            "if it keeps happening, contact support."
+        )
+
+
+class TooManyResults(AutotaskError):
+    code = "too_many_results"
+
+    def default_message(self) -> str:
+        return (
+            "Autotask has more matching records than the wizard reads in one go. "
+            "Narrow the search, then try again."
+        )
+
+
+class NotFound(AutotaskError):
+    code = "not_found"
+
+    def default_message(self) -> str:
+        return "Autotask has no such record."
+
+
+class RequestRejected(AutotaskError):
+    """A 4xx other than 401/403/404/429: the request itself was refused."""
+
+    code = "request_rejected"
+
+    def default_message(self) -> str:
+        said = f" Autotask said: {_quote(self.errors)}" if self.errors else ""
+        return f"Autotask refused the request (HTTP {self.status}).{said}"
+
+
+class ServerError(AutotaskError):
+    """HTTP 500 with an errors[] text the wizard does not recognise: show Autotask's words."""
+
+    code = "server_error"
+
+    def default_message(self) -> str:
+        return (
+            f"Autotask reported an error: {_quote(self.errors)} "
+            "If the text does not tell you what to change, try again later or contact support "
+            "with this message."
+        )
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # HTTP-dates are GMT; parsedate gives naive for "-0000"
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def extract_errors(body: bytes) -> list[str] | None:
+    """Autotask's ``errors[]`` texts, or None when the body is not that JSON shape."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("errors"), list):
+        return None
+    texts: list[str] = []
+    for item in data["errors"]:
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("message"), str):
+            texts.append(item["message"])
+        else:
+            texts.append(json.dumps(item))
+    return texts
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body"))
+
+
+def error_from_response(
+    response: requests.Response, endpoint: str, *, body: bytes | None = None
+) -> AutotaskError:
+    """The one mapping from a non-success HTTP answer to a typed error.
+
+    ``body`` is the already (boundedly) read body; when omitted, ``response.content`` is used.
+    """
+    status = response.status_code
+    raw = response.content if body is None else body
+    raw = raw or b""
+    errors = extract_errors(raw)
+    texts = errors or []
+    context: dict[str, Any] = {"status": status, "errors": texts, "endpoint": endpoint}
+
+    # The thread limit can arrive with any status, so it is recognised before the status.
+    sniff = (" ".join(texts) + " " + raw[:_MAX_SNIFFED_BYTES].decode("utf-8", "replace")).lower()
+    if any(marker in sniff for marker in THREAD_LIMIT_TEXTS):
+        return ThreadLimitExceeded(**context)
+
+    joined = " ".join(texts).lower()
+    if status == 401:
+        return AuthenticationFailed(**context)
+    if status == 403:
+        return PermissionDenied(**context)
+    if status == 404:
+        return NotFound(**context)
+    if status == 429:
+        return Throttled(
+            retry_after=parse_retry_after(response.headers.get("Retry-After")), **context
+        )
+    if 500 <= status < 600 and texts:
+        if ZONE_UNKNOWN_TEXT in joined:
+            return UnknownUsername(**context)
+        if INTEGRATION_CODE_TEXT in joined:
+            return IntegrationCodeRejected(**context)
+        if PERMISSION_TEXT in joined:
+            return PermissionDenied(**context)
+        if status in (502, 503, 504):
+            return Unavailable(**context)
+        return ServerError(**context)
+    if 500 <= status < 600:
+        # Gateways, maintenance pages, HTML error pages, empty bodies: transient as far as we know.
+        return Unavailable(**context)
+    if 400 <= status < 500:
+        return RequestRejected(**context)
+    if 300 <= status < 400:
+        # Redirects are never followed: custom credential headers would go along to the new host.
+        return BrokenAnswer(detail=f"an unexpected redirect (HTTP {status})", **context)
+    if _looks_like_html(raw):
+        return BrokenAnswer(detail="an HTML page where data was expected", **context)
+    return BrokenAnswer(detail=f"an unexpected HTTP status {status}", **context)
