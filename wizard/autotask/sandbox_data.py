@@ -1,0 +1,702 @@
+"""Seeded data and entity metadata for the Autotask sandbox (see ``sandbox.py``).
+
+Everything here is deterministic and relative to a ``today`` date, so the demo never goes stale:
+the contracts in ``DEMO_CONTRACTS`` always start, end and straddle the first usage dates the
+wizard computes (1st of last month for "most recent invoice", 1st of this month for "next").
+
+Field names, data types and picklist shapes follow the REST swagger models quoted in
+/work/shared/reference/autotask-rest-api.md sections 3.5 and 4. Picklist *values* other than
+Recurring Service = 7 are not officially confirmed (reference section 4.2); they are the common
+mapping, served as strings exactly as the real API serves them.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+JsonDict = dict[str, Any]
+
+OWN_COMPANY_ID = 0
+OWN_COMPANY_NAME = "Northwind IT Services"
+
+# Picklist values as the API serves them: strings, even for integer fields.
+# Reference: https://ww3.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_EntityInformationCall.htm
+CONTRACT_TYPES: dict[str, str] = {
+    "1": "Time and Materials",
+    "3": "Fixed Price",
+    "4": "Block Hours",
+    "6": "Retainer",
+    "7": "Recurring Service",
+    "8": "Per Ticket",
+}
+CONTRACT_STATUSES: dict[str, str] = {"0": "Inactive", "1": "Active"}
+COMPANY_TYPES: dict[str, str] = {
+    "1": "Customer",
+    "2": "Lead",
+    "3": "Prospect",
+    "4": "Dead",
+    "6": "Cancellation",
+    "7": "Vendor",
+    "8": "Partner",
+}
+# Tenant-defined picklists: plausible values, nothing the wizard may hard-code.
+CONTRACT_CATEGORIES: dict[str, str] = {"1": "Standard", "2": "Managed Services", "3": "Cloud"}
+BILLING_PREFERENCES: dict[str, str] = {"1": "Manually", "2": "Immediately", "3": "Timesheet"}
+# DJAT's fixture carries "m" for a monthly contract although the swagger types it as int32.
+CONTRACT_PERIOD_TYPES: dict[str, str] = {
+    "m": "Monthly",
+    "q": "Quarterly",
+    "s": "Semi-Annual",
+    "y": "Yearly",
+}
+SERVICE_PERIOD_TYPES: dict[str, str] = {
+    "1": "Monthly",
+    "2": "Quarterly",
+    "3": "Semi-Annual",
+    "4": "Yearly",
+}
+
+RECURRING_SERVICE = 7
+TIME_AND_MATERIALS = 1
+FIXED_PRICE = 3
+BLOCK_HOURS = 4
+ACTIVE = 1
+INACTIVE = 0
+CUSTOMER, LEAD, PROSPECT, DEAD, CANCELLATION, VENDOR, PARTNER = 1, 2, 3, 4, 6, 7, 8
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+def month_start(today: date, offset: int) -> date:
+    """The 1st of the month ``offset`` months from today's month."""
+    index = today.year * 12 + (today.month - 1) + offset
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def at_date(value: date | None) -> str | None:
+    """A date as Autotask serialises a date-only field: midnight UTC."""
+    # Reference: section 3.6 of the reference, DJAT fixture "2020-02-23T13:00:00Z".
+    return None if value is None else f"{value.isoformat()}T00:00:00Z"
+
+
+def _end_of_month(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+# --- field metadata --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One entry of ``entityInformation/fields``; ``data_type`` also drives filter coercion."""
+
+    name: str
+    data_type: str  # integer, long, decimal, double, string, datetime, boolean
+    length: int = 0
+    required: bool = False
+    read_only: bool = False
+    queryable: bool = True
+    reference: str | None = None
+    picklist: Mapping[str, str] | None = None
+    default_value: str | None = None
+
+    def as_json(self) -> JsonDict:
+        values = [
+            {
+                "value": value,
+                "label": label,
+                "isDefaultValue": value == self.default_value,
+                "sortOrder": order,
+                "parentValue": "",
+                "isActive": True,
+                "isSystem": True,
+            }
+            for order, (value, label) in enumerate((self.picklist or {}).items(), start=1)
+        ]
+        return {
+            "name": self.name,
+            "dataType": self.data_type,
+            "length": self.length,
+            "isRequired": self.required,
+            "isReadOnly": self.read_only,
+            "isQueryable": self.queryable,
+            "isReference": self.reference is not None,
+            "referenceEntityType": self.reference or "",
+            "isPickList": self.picklist is not None,
+            "picklistValues": values if self.picklist is not None else None,
+            "picklistParentValueField": "",
+            "isSupportedWebhookField": False,
+        }
+
+
+def _f(name: str, data_type: str, **kwargs: Any) -> FieldSpec:
+    return FieldSpec(name, data_type, **kwargs)
+
+
+_ID = _f("id", "long", required=True, read_only=True)
+_UDF = _f("userDefinedFields", "string", read_only=True, queryable=False)
+
+ENTITY_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    "Companies": (
+        _ID,
+        _f("companyName", "string", length=100, required=True),
+        _f("companyNumber", "string", length=50),
+        _f("companyType", "integer", required=True, picklist=COMPANY_TYPES, default_value="1"),
+        _f("isActive", "boolean", required=True),
+        _f("ownerResourceID", "integer", required=True, reference="Resource"),
+        _f("parentCompanyID", "integer", reference="Company"),
+        _f("phone", "string", length=25, required=True),
+        _f("city", "string", length=50),
+        _f("postalCode", "string", length=20),
+        _f("webAddress", "string", length=255),
+        _f("createDate", "datetime", read_only=True),
+        _f("lastActivityDate", "datetime", read_only=True),
+        _UDF,
+    ),
+    "Contracts": (
+        _ID,
+        _f("companyID", "integer", required=True, reference="Company"),
+        _f("contractName", "string", length=100, required=True),
+        _f("contractNumber", "string", length=50),
+        _f("contractType", "integer", required=True, picklist=CONTRACT_TYPES),
+        _f("contractCategory", "integer", picklist=CONTRACT_CATEGORIES),
+        _f("status", "integer", required=True, picklist=CONTRACT_STATUSES, default_value="1"),
+        _f("startDate", "datetime", required=True),
+        _f("endDate", "datetime", required=True),
+        _f("billingPreference", "integer", picklist=BILLING_PREFERENCES),
+        _f("contractPeriodType", "string", read_only=True, picklist=CONTRACT_PERIOD_TYPES),
+        _f("isDefaultContract", "boolean", required=True),
+        _f("description", "string", length=2000),
+        _f("estimatedRevenue", "decimal"),
+        _f("setupFee", "decimal"),
+        _f("serviceLevelAgreementID", "integer"),
+        _f("timeReportingRequiresStartAndStopTimes", "integer", required=True),
+        _f("purchaseOrderNumber", "string", length=50),
+        _f("lastModifiedDateTime", "datetime", read_only=True),
+        _UDF,
+    ),
+    "ContractServices": (
+        _ID,
+        _f("contractID", "integer", required=True, reference="Contract"),
+        _f("serviceID", "integer", required=True, reference="Service"),
+        _f("unitPrice", "decimal", required=True),
+        _f("unitCost", "decimal"),
+        _f("internalCurrencyUnitPrice", "decimal", read_only=True),
+        _f("internalCurrencyAdjustedPrice", "decimal", read_only=True),
+        _f("invoiceDescription", "string", length=1000),
+        _f("internalDescription", "string", length=100),
+        _f("quoteItemID", "long", reference="QuoteItem"),
+    ),
+    "ContractServiceUnits": (
+        _ID,
+        _f("contractID", "integer", read_only=True, reference="Contract"),
+        _f("contractServiceID", "integer", read_only=True, reference="ContractService"),
+        _f("serviceID", "integer", read_only=True, reference="Service"),
+        _f("startDate", "datetime", read_only=True),
+        _f("endDate", "datetime", read_only=True),
+        _f("units", "integer", read_only=True),
+        _f("price", "decimal", read_only=True),
+        _f("cost", "decimal", read_only=True),
+        _f("internalCurrencyPrice", "decimal", read_only=True),
+        _f("approveAndPostDate", "datetime", read_only=True),
+        _f("organizationalLevelAssociationID", "integer", read_only=True),
+        _f("vendorCompanyID", "integer", read_only=True, reference="Company"),
+    ),
+    "Services": (
+        _ID,
+        _f("name", "string", length=150, required=True),
+        _f("description", "string", length=400),
+        _f("invoiceDescription", "string", length=1000),
+        _f("unitCost", "decimal"),
+        _f("unitPrice", "decimal", required=True),
+        _f("markupRate", "decimal"),
+        _f("periodType", "integer", required=True, picklist=SERVICE_PERIOD_TYPES),
+        _f("isActive", "boolean", required=True),
+        _f("billingCodeID", "integer", required=True, reference="BillingCode"),
+        _f("serviceLevelAgreementID", "integer"),
+        _f("vendorCompanyID", "integer", reference="Company"),
+        _f("createDate", "datetime", read_only=True),
+        _f("lastModifiedDate", "datetime", read_only=True),
+        _UDF,
+    ),
+    "Products": (
+        _ID,
+        _f("name", "string", length=100, required=True),
+        _f("description", "string", length=2000),
+        _f("sku", "string", length=50),
+        _f("unitCost", "decimal"),
+        _f("unitPrice", "decimal"),
+        _f("msrp", "decimal"),
+        _f("markupRate", "decimal"),
+        _f("periodType", "integer", picklist=SERVICE_PERIOD_TYPES),
+        _f("productCategory", "integer"),
+        _f("isActive", "boolean", required=True),
+        _f("isSerialized", "boolean", required=True),
+        _f("manufacturerName", "string", length=100),
+        _f("manufacturerProductName", "string", length=100),
+        _f("vendorProductNumber", "string", length=50),
+        _f("defaultVendorID", "integer", reference="Company"),
+        _UDF,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class EntityCapabilities:
+    """The entity-level ``can*`` flags of ``entityInformation`` (not the user's rights)."""
+
+    singular: str
+    can_create: bool
+    can_update: bool
+    can_delete: bool
+    has_udfs: bool
+
+
+# Verbs per entity from the swagger collection (reference section 3.1 and 4).
+ENTITY_CAPABILITIES: dict[str, EntityCapabilities] = {
+    "Companies": EntityCapabilities("Company", True, True, False, True),
+    "Contracts": EntityCapabilities("Contract", True, True, False, True),
+    "ContractServices": EntityCapabilities("ContractService", True, True, True, False),
+    "ContractServiceUnits": EntityCapabilities("ContractServiceUnit", False, False, False, False),
+    "Services": EntityCapabilities("Service", True, True, False, True),
+    "Products": EntityCapabilities("Product", True, True, True, True),
+}
+ENTITIES: tuple[str, ...] = tuple(ENTITY_CAPABILITIES)
+
+
+# --- the demo contracts ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoContract:
+    """A hand-made contract and the rule of the wizard it exercises.
+
+    Dates are rules relative to today: ``start`` is (months from this month, day of month);
+    ``end_before`` is a month offset whose 1st the contract ends the day before.
+    """
+
+    company_id: int
+    name: str
+    contract_type: int
+    status: int
+    start: tuple[int, int]
+    end_before: int
+    exercises: str
+    expected: str
+
+    def start_date(self, today: date) -> date:
+        months, day = self.start
+        return month_start(today, months) + timedelta(days=day - 1)
+
+    def end_date(self, today: date) -> date:
+        return month_start(today, self.end_before) - timedelta(days=1)
+
+
+DEMO_COMPANIES: dict[int, tuple[str, int, bool]] = {
+    # id: (companyName, companyType, isActive)
+    101: ("Contoso Ltd", CUSTOMER, True),
+    102: ("Fabrikam Inc", CUSTOMER, True),
+    103: ("Tailspin Toys", CUSTOMER, True),
+    104: ("<b>Acme & Sons</b>", CUSTOMER, True),
+    105: ("Adventure Works", CUSTOMER, True),
+    106: ("Wingtip Toys", CUSTOMER, True),
+    107: ("Fourth Coffee", CUSTOMER, True),
+    108: ("Proseware Inc", CUSTOMER, True),
+    109: ("Woodgrove Bank", CUSTOMER, True),
+    110: ("Litware Inc", CUSTOMER, False),
+    111: ("Alpine Ski House", CUSTOMER, True),
+    112: ("Coho Winery", CUSTOMER, True),
+    113: ("Lucerne Publishing", PROSPECT, True),
+    114: ("Contoso Pharmaceuticals", PROSPECT, True),
+    115: ("Trey Research", VENDOR, True),
+    116: ("Blue Yonder Airlines", LEAD, True),
+    117: ("Margie's Travel", DEAD, False),
+    118: ("Humongous Insurance", CANCELLATION, False),
+    119: ("VanArsdel Ltd", PARTNER, True),
+}
+
+GOOD_RECURRING = "Recurring Service, active, starts on the 1st a year ago, ends in 2 years"
+
+DEMO_CONTRACTS: dict[int, DemoContract] = {
+    2001: DemoContract(
+        101, "Contoso - Managed Cloud", RECURRING_SERVICE, ACTIVE, (-12, 1), 24,
+        f"{GOOD_RECURRING}; one of three customers for the 3-customer verification",
+        "pass",
+    ),
+    2002: DemoContract(
+        102, "Fabrikam - Cloud Subscriptions", RECURRING_SERVICE, ACTIVE, (-12, 1), 24,
+        f"{GOOD_RECURRING}; second customer", "pass",
+    ),
+    2003: DemoContract(
+        103, "Tailspin - Microsoft 365", RECURRING_SERVICE, ACTIVE, (-12, 1), 24,
+        f"{GOOD_RECURRING}; third customer", "pass",
+    ),
+    2004: DemoContract(
+        104, 'Managed <i>Cloud</i> & "Licensing"', RECURRING_SERVICE, ACTIVE, (-12, 1), 24,
+        "Markup in company and contract names: must be shown escaped", "pass",
+    ),
+    2005: DemoContract(
+        105, "Adventure Works - Cloud", RECURRING_SERVICE, ACTIVE, (-12, 15), 24,
+        "Starts on the 15th, not the 1st: the first invoice is prorated", "warn (proration)",
+    ),
+    2006: DemoContract(
+        106, "Wingtip - Cloud Services", RECURRING_SERVICE, ACTIVE, (1, 1), 25,
+        "Starts on the 1st of next month, after both possible first usage dates",
+        "fail (starts after the first usage date)",
+    ),
+    2007: DemoContract(
+        107, "Fourth Coffee - Cloud", RECURRING_SERVICE, ACTIVE, (0, 1), 24,
+        "Starts on the 1st of this month: fine for 'next invoice', too late for 'most recent'",
+        "pass with 'next', fail with 'most recent'",
+    ),
+    2008: DemoContract(
+        108, "Proseware - Cloud (old)", RECURRING_SERVICE, ACTIVE, (-24, 1), -1,
+        "End date has passed (ended the last day of the month before last)",
+        "fail (ended)",
+    ),
+    2009: DemoContract(
+        109, "Woodgrove - Cloud", RECURRING_SERVICE, INACTIVE, (-12, 1), 24,
+        "Recurring Service with status Inactive", "fail (inactive)",
+    ),
+    2010: DemoContract(
+        110, "Litware - Cloud", RECURRING_SERVICE, ACTIVE, (-12, 1), 24,
+        "Good contract, but its company is inactive", "fail (company inactive)",
+    ),
+    2011: DemoContract(
+        111, "Alpine Ski House - T&M", TIME_AND_MATERIALS, ACTIVE, (-12, 1), 24,
+        "Time and Materials: the wrong contract type for Billing Sync",
+        "fail (wrong type)",
+    ),
+    2012: DemoContract(
+        101, "Contoso - Seat Based Annual", FIXED_PRICE, ACTIVE, (-3, 1), 9,
+        "Fixed Price, active, current year: a good Seat Based Annual contract",
+        "pass (annual step)",
+    ),
+    2013: DemoContract(
+        112, "Coho Winery - Annual (expired)", FIXED_PRICE, ACTIVE, (-15, 1), -3,
+        "Fixed Price whose end date has passed", "fail (annual step: ended)",
+    ),
+    2014: DemoContract(
+        103, "Tailspin - Project Hours", BLOCK_HOURS, ACTIVE, (-6, 1), 6,
+        "Block Hours: neither Recurring Service nor Fixed Price", "fail (wrong type)",
+    ),
+}  # fmt: skip
+
+# --- generated data --------------------------------------------------------------------------
+
+_PREFIXES = (
+    "Blue", "Harbor", "Summit", "Cedar", "Silver", "Granite", "Maple", "River", "Oak", "Pine",
+    "Coastal", "Northern", "Golden", "Lakeside", "Redwood", "Valley", "Bright", "Iron", "Clear",
+    "Eastside",
+)  # fmt: skip
+_NOUNS = (
+    "Dental", "Legal", "Logistics", "Accounting", "Engineering", "Clinic", "Architects",
+    "Bakery", "Motors", "Realty", "Pharmacy", "Consulting", "Builders", "Media", "Foods",
+    "Veterinary", "Insurance", "Freight", "Studios", "Labs", "Printing", "Hotels", "Farms",
+    "Outfitters", "Electric", "Plumbing", "Academy", "Partners", "Energy", "Health",
+)  # fmt: skip
+_SUFFIXES = ("Pty Ltd", "LLC", "Group", "& Co", "Ltd")
+GENERATED_COMPANY_COUNT = len(_PREFIXES) * len(_NOUNS)  # 600 distinct names
+TOTAL_COMPANIES = 1 + len(DEMO_COMPANIES) + GENERATED_COMPANY_COUNT  # 620
+
+_SERVICES: tuple[tuple[str, str, float, float], ...] = (
+    # (name, description, unitCost, unitPrice); PC_<SKU> is how Billing Sync names its services.
+    ("PC_CFQ7TTC0LF8R", "Microsoft 365 Business Premium", 22.0, 26.4),
+    ("PC_CFQ7TTC0LDPB", "Microsoft 365 Business Basic", 6.0, 7.2),
+    ("PC_CFQ7TTC0LCHC", "Microsoft 365 Business Standard", 12.5, 15.0),
+    ("PC_CFQ7TTC0LFLX", "Microsoft 365 E3", 36.0, 43.2),
+    ("PC_CFQ7TTC0LFK5", "Microsoft 365 E5", 57.0, 68.4),
+    ("PC_CFQ7TTC0LH18", "Exchange Online (Plan 1)", 4.0, 4.8),
+    ("PC_CFQ7TTC0LHSF", "Microsoft Defender for Business", 3.0, 3.6),
+    ("PC_CFQ7TTC0LH16", "Teams Phone Standard", 8.0, 9.6),
+    ("PC_CFQ7TTC0HDG3", "Power BI Pro", 10.0, 12.0),
+    ("PC_CFQ7TTC0LGZW", "Visio Plan 2", 15.0, 18.0),
+    ("PC_CFQ7TTC0HCWT", "Project Plan 3", 30.0, 36.0),
+    ("PC_CFQ7TTC0LHVK", "Entra ID P1", 6.0, 7.2),
+    ("PC_CFQ7TTC0LHWM", "Intune Plan 1", 8.0, 9.6),
+    ("PC_AZURE_PLAN", "Azure plan consumption", 0.0, 0.0),
+    ("PC_DYN365_BC_ESS", "Dynamics 365 Business Central Essentials", 70.0, 84.0),
+    ("PC_ACRONIS_CB", "Acronis Cyber Protect Cloud - per workload", 4.5, 6.0),
+    ("PC_DROPBOX_BIZ", "Dropbox Business Standard", 15.0, 18.0),
+    ("PC_ADOBE_CCT", "Adobe Creative Cloud for Teams", 72.0, 86.4),
+    ("PC_KEEPER_BIZ", "Keeper Business", 3.75, 4.5),
+    ("PC_WEBROOT_EP", "Webroot Endpoint Protection", 2.1, 3.0),
+    ("Managed Workstation", "Per-seat workstation management", 18.0, 35.0),
+    ("Managed Server", "Per-server management", 60.0, 120.0),
+    ("Managed Firewall", "Firewall monitoring and updates", 25.0, 55.0),
+    ("Backup - Server", "Server image backup", 20.0, 45.0),
+    ("Backup - Microsoft 365", "Mailbox and OneDrive backup", 2.0, 4.0),
+    ("Email Security", "Inbound filtering and archiving", 1.8, 3.5),
+    ("Security Awareness Training", "Phishing simulation per user", 1.5, 3.0),
+    ("Help Desk - Unlimited", "Unlimited remote support per user", 30.0, 65.0),
+    ("DNS Filtering", "DNS-layer protection per device", 1.2, 2.5),
+    ("Password Manager", "Per-user password vault", 2.5, 4.0),
+)
+
+_PRODUCTS: tuple[tuple[str, str, str, float, float], ...] = (
+    # (name, sku, manufacturer, unitCost, unitPrice)
+    ("Business Laptop 14in", "LT-14-BIZ", "Contoso Devices", 780.0, 999.0),
+    ("Business Laptop 16in", "LT-16-BIZ", "Contoso Devices", 980.0, 1249.0),
+    ("Desktop Mini PC", "PC-MINI-01", "Contoso Devices", 520.0, 699.0),
+    ("27in Monitor", "MON-27-QHD", "Fabrikam Displays", 210.0, 299.0),
+    ("24in Monitor", "MON-24-FHD", "Fabrikam Displays", 120.0, 179.0),
+    ("USB-C Dock", "DOCK-USBC-1", "Fabrikam Displays", 140.0, 199.0),
+    ("Wireless Keyboard and Mouse", "KBM-WL-01", "Tailspin Peripherals", 35.0, 59.0),
+    ("Headset with Microphone", "HS-USB-02", "Tailspin Peripherals", 45.0, 79.0),
+    ("24-port PoE Switch", "SW-24-POE", "Litware Networks", 410.0, 599.0),
+    ("Wi-Fi 6 Access Point", "AP-WIFI6-01", "Litware Networks", 160.0, 249.0),
+    ("Next-Gen Firewall", "FW-NG-100", "Litware Networks", 690.0, 999.0),
+    ("UPS 1500VA", "UPS-1500", "Proseware Power", 280.0, 399.0),
+    ("NAS 4-bay", "NAS-4BAY", "Proseware Storage", 450.0, 649.0),
+    ("4TB NAS Drive", "HDD-4TB-NAS", "Proseware Storage", 95.0, 139.0),
+    ("Rack Server 1U", "SRV-1U-01", "Contoso Devices", 2400.0, 3299.0),
+    ("Server RAM 32GB", "RAM-32-ECC", "Contoso Devices", 130.0, 189.0),
+    ("Labour - Installation (hour)", "LAB-INSTALL", "Northwind IT Services", 55.0, 140.0),
+    ("Cabling - per point", "CAB-POINT", "Northwind IT Services", 40.0, 95.0),
+    ("Windows 11 Pro Upgrade", "OS-W11-PRO", "Microsoft", 99.0, 129.0),
+    ("Office LTSC Standard", "OFF-LTSC-STD", "Microsoft", 330.0, 429.0),
+)
+
+
+@dataclass
+class Dataset:
+    """Every seeded record, by entity then id, plus the date it was built for."""
+
+    today: date
+    records: dict[str, dict[int, JsonDict]] = field(default_factory=dict)
+
+
+def build_dataset(today: date) -> Dataset:
+    """Build the whole tenant for ``today``; the same date always gives the same data."""
+    data = Dataset(today=today, records={entity: {} for entity in ENTITIES})
+    _add_companies(data)
+    _add_services_and_products(data)
+    _add_contracts(data)
+    _add_contract_services(data)
+    return data
+
+
+def _company(company_id: int, name: str, company_type: int, active: bool, today: date) -> JsonDict:
+    return {
+        "id": company_id,
+        "companyName": name,
+        "companyNumber": f"C{company_id:05d}",
+        "companyType": company_type,
+        "isActive": active,
+        "ownerResourceID": 29682885,
+        "parentCompanyID": None,
+        "phone": f"+1 555 01{company_id % 100:02d}",
+        "city": ("Seattle", "Portland", "Denver", "Austin", "Boston")[company_id % 5],
+        "postalCode": f"{98000 + company_id % 1000}",
+        "webAddress": None,
+        "createDate": f"{month_start(today, -36 - company_id % 24).isoformat()}T09:30:00Z",
+        "lastActivityDate": f"{(today - timedelta(days=company_id % 40)).isoformat()}T12:00:00Z",
+        "userDefinedFields": [],
+    }
+
+
+def _add_companies(data: Dataset) -> None:
+    companies = data.records["Companies"]
+    companies[OWN_COMPANY_ID] = _company(
+        OWN_COMPANY_ID, OWN_COMPANY_NAME, PARTNER, True, data.today
+    )
+    for company_id, (name, company_type, active) in DEMO_COMPANIES.items():
+        companies[company_id] = _company(company_id, name, company_type, active, data.today)
+    for index in range(GENERATED_COMPANY_COUNT):
+        company_type, active = _generated_kind(index)
+        name = (
+            f"{_PREFIXES[index % len(_PREFIXES)]} {_NOUNS[index // len(_PREFIXES)]} "
+            f"{_SUFFIXES[index % len(_SUFFIXES)]}"
+        )
+        company_id = 1001 + index
+        companies[company_id] = _company(company_id, name, company_type, active, data.today)
+
+
+def _generated_kind(index: int) -> tuple[int, bool]:
+    """Mostly active customers, with a sprinkling of every other kind."""
+    if index % 25 == 0:
+        return CUSTOMER, False
+    if index % 25 == 7:
+        return PROSPECT, True
+    if index % 25 == 13:
+        return VENDOR, True
+    if index % 50 == 19:
+        return LEAD, True
+    if index % 50 == 44:
+        return DEAD, False
+    return CUSTOMER, True
+
+
+def _add_services_and_products(data: Dataset) -> None:
+    created = f"{month_start(data.today, -30).isoformat()}T08:00:00Z"
+    for offset, (name, description, cost, price) in enumerate(_SERVICES):
+        service_id = 301 + offset
+        data.records["Services"][service_id] = {
+            "id": service_id,
+            "name": name,
+            "description": description,
+            "invoiceDescription": description,
+            "unitCost": cost,
+            "unitPrice": price,
+            "markupRate": round((price - cost) / cost, 4) if cost else None,
+            "periodType": 1,
+            "isActive": True,
+            "billingCodeID": 29682801,
+            "serviceLevelAgreementID": None,
+            "vendorCompanyID": 115 if name.startswith("PC_") else None,
+            "createDate": created,
+            "lastModifiedDate": created,
+            "userDefinedFields": [],
+        }
+    for offset, (name, sku, maker, cost, price) in enumerate(_PRODUCTS):
+        product_id = 401 + offset
+        data.records["Products"][product_id] = {
+            "id": product_id,
+            "name": name,
+            "description": name,
+            "sku": sku,
+            "unitCost": cost,
+            "unitPrice": price,
+            "msrp": round(price * 1.1, 2),
+            "markupRate": round((price - cost) / cost, 4),
+            "periodType": None,
+            "productCategory": 1 + offset % 4,
+            "isActive": offset != 15,
+            "isSerialized": cost > 100,
+            "manufacturerName": maker,
+            "manufacturerProductName": name,
+            "vendorProductNumber": sku,
+            "defaultVendorID": 115,
+            "userDefinedFields": [],
+        }
+
+
+def _contract(
+    contract_id: int,
+    company_id: int,
+    name: str,
+    contract_type: int,
+    status: int,
+    start: date,
+    end: date,
+    today: date,
+) -> JsonDict:
+    return {
+        "id": contract_id,
+        "companyID": company_id,
+        "contractName": name,
+        "contractNumber": f"CN-{contract_id}",
+        "contractType": contract_type,
+        "contractCategory": 3 if contract_type == RECURRING_SERVICE else 1,
+        "status": status,
+        "startDate": at_date(start),
+        "endDate": at_date(end),
+        "billingPreference": 2 if contract_type == RECURRING_SERVICE else 1,
+        "contractPeriodType": "m" if contract_type == RECURRING_SERVICE else None,
+        "isDefaultContract": False,
+        "description": None,
+        "estimatedRevenue": None,
+        "setupFee": None,
+        "serviceLevelAgreementID": None,
+        "timeReportingRequiresStartAndStopTimes": 0,
+        "purchaseOrderNumber": None,
+        "lastModifiedDateTime": f"{(today - timedelta(days=contract_id % 90)).isoformat()}"
+        "T10:15:00Z",
+        "userDefinedFields": [],
+    }
+
+
+def _add_contracts(data: Dataset) -> None:
+    contracts = data.records["Contracts"]
+    today = data.today
+    for contract_id, demo in DEMO_CONTRACTS.items():
+        contracts[contract_id] = _contract(
+            contract_id,
+            demo.company_id,
+            demo.name,
+            demo.contract_type,
+            demo.status,
+            demo.start_date(today),
+            demo.end_date(today),
+            today,
+        )
+    # Background contracts on generated customers, so contract queries look like a real tenant.
+    contract_id = 5001
+    for index in range(GENERATED_COMPANY_COUNT):
+        company_type, active = _generated_kind(index)
+        if company_type != CUSTOMER:
+            continue
+        company_id = 1001 + index
+        if index % 3 == 0:
+            start = month_start(today, -(index % 30) - 1)
+            end = _end_of_month(month_start(today, 11 + index % 13))
+            name = f"Managed Services {company_id}"
+            contracts[contract_id] = _contract(
+                contract_id, company_id, name, RECURRING_SERVICE, ACTIVE, start, end, today
+            )
+            contract_id += 1
+        if index % 11 == 0:
+            start = month_start(today, -(index % 20) - 2)
+            end = month_start(today, 12 - index % 20) - timedelta(days=1)
+            name = f"Time and Materials {company_id}"
+            contracts[contract_id] = _contract(
+                contract_id, company_id, name, TIME_AND_MATERIALS, ACTIVE, start, end, today
+            )
+            contract_id += 1
+
+
+def _add_contract_services(data: Dataset) -> None:
+    """1 to 3 services per Recurring Service contract, and their current unit periods."""
+    today = data.today
+    services = data.records["Services"]
+    service_ids = sorted(services)
+    contract_service_id = 7001
+    unit_id = 9001
+    for contract in data.records["Contracts"].values():
+        if contract["contractType"] != RECURRING_SERVICE:
+            continue
+        for slot in range(1 + contract["id"] % 3):
+            service = services[service_ids[(contract["id"] + slot * 7) % len(service_ids)]]
+            data.records["ContractServices"][contract_service_id] = {
+                "id": contract_service_id,
+                "contractID": contract["id"],
+                "serviceID": service["id"],
+                "unitPrice": service["unitPrice"],
+                "unitCost": service["unitCost"],
+                "internalCurrencyUnitPrice": service["unitPrice"],
+                "internalCurrencyAdjustedPrice": service["unitPrice"],
+                "invoiceDescription": service["invoiceDescription"],
+                "internalDescription": None,
+                "quoteItemID": None,
+            }
+            # One ContractServiceUnits row per billing period (reference section 4.4); only the
+            # last three months are seeded, enough to read current seat counts.
+            units = 5 + (contract["id"] * 7 + slot * 3) % 40
+            starts = date.fromisoformat(contract["startDate"][:10])
+            ends = date.fromisoformat(contract["endDate"][:10])
+            for months_back in (-2, -1, 0):
+                period_start = month_start(today, months_back)
+                if not starts <= _end_of_month(period_start) or period_start > ends:
+                    continue
+                data.records["ContractServiceUnits"][unit_id] = {
+                    "id": unit_id,
+                    "contractID": contract["id"],
+                    "contractServiceID": contract_service_id,
+                    "serviceID": service["id"],
+                    "startDate": at_date(period_start),
+                    "endDate": at_date(_end_of_month(period_start)),
+                    "units": units,
+                    "price": service["unitPrice"],
+                    "cost": service["unitCost"],
+                    "internalCurrencyPrice": service["unitPrice"],
+                    "approveAndPostDate": None,
+                    "organizationalLevelAssociationID": None,
+                    "vendorCompanyID": service["vendorCompanyID"],
+                }
+                unit_id += 1
+            contract_service_id += 1
