@@ -148,7 +148,7 @@ def step_text(step: steps.Step) -> str:
     for section in step.sections:
         parts += [section.title, section.intro]
         for i in section.instructions:
-            parts += [i.text, i.path, *i.settings]
+            parts += [i.text, i.path, i.link, *i.settings]
     parts += [c.text for c in step.checklist]
     return "\n".join(parts)
 

@@ -121,6 +121,10 @@ class _ContractRowMixin(forms.Form):
         required=False, min_value=1, max_value=MAX_ID, label="Autotask contract ID"
     )
 
+    # Labels for the table only, filled by the picker; checks always read Autotask by id.
+    add_company_name = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    add_contract_name = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         company, contract = data.get("add_company_id"), data.get("add_contract_id")
@@ -135,7 +139,12 @@ class _ContractRowMixin(forms.Form):
         contract = self.cleaned_data.get("add_contract_id")
         if company is None or contract is None:
             return None
-        return {"company_id": company, "contract_id": contract}
+        return {
+            "company_id": company,
+            "contract_id": contract,
+            "company_name": self.cleaned_data.get("add_company_name", ""),
+            "contract_name": self.cleaned_data.get("add_contract_name", ""),
+        }
 
 
 class RecurringContractForm(_ContractRowMixin, StepForm):

@@ -95,6 +95,8 @@ class StepProgress(models.Model):
     check_results = models.JSONField(default=list, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     failed_verifications = models.PositiveIntegerField(default=0)
+    # Set while a verification runs, so a double click or a colleague starts no second run.
+    verification_started_at = models.DateTimeField(null=True, blank=True)
     # Optimistic concurrency: every write bumps it, so a stale form can be detected.
     version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)

@@ -10,9 +10,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from wizard import steps
-from wizard.steps import Step
 from wizard.evaluation import Evaluation, evaluate
 from wizard.models import AutotaskCredential, Membership, StepProgress, StepState, Tenant
+from wizard.steps import Step
 
 
 def tenants_for_member(user: Any) -> QuerySet[Tenant]:

@@ -8,14 +8,22 @@ item) and refuses, with EditConflict, to overwrite a value a colleague saved mea
 
 from __future__ import annotations
 
+import datetime
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from wizard import crypto, steps
+from wizard import checks, crypto, steps
+from wizard.autotask import AutotaskClient, Credentials, build_session
+from wizard.autotask.sandbox import default_sandbox, install_sandbox
+from wizard.cache_mapping import CacheMapping
 from wizard.evaluation import evaluate
 from wizard.models import (
     AuditEvent,
@@ -27,6 +35,7 @@ from wizard.models import (
 )
 
 Actor = AbstractBaseUser | AnonymousUser | None
+logger = logging.getLogger(__name__)
 
 
 class EditConflict(Exception):
@@ -337,6 +346,7 @@ def verification_record(
     user: Actor,
     results: list[dict[str, Any]],
     verified_at: Any = None,
+    calls: int | None = None,
 ) -> StepProgress:
     """Store one verification run's results; the step's state follows them.
 
@@ -361,21 +371,204 @@ def verification_record(
             step_key=step_key,
             detail={
                 "counts": counts,
-                "failed": sorted(r["id"] for r in results if r["status"] == "fail"),
+                "failed": sorted({r["id"] for r in results if r["status"] == "fail"}),
+                **({"calls": calls} if calls is not None else {}),
             },
         )
         return _finish(progress, user)
 
 
-def demo_verification_record(*, tenant: Tenant, step_key: str, failing: str = "") -> StepProgress:
-    """Demo data only: record a run as the sandbox's healthy scenario would answer it."""
-    results = [
-        {
-            "id": failing or f"{step_key}.demo",
-            "status": "fail" if failing else "pass",
-            "title": "Demo result" if not failing else "The contract starts mid-month",
-            "evidence": "Recorded by seed_demo.",
-            "fix": "",
-        }
+# ---------------------------------------------------------------------------------------------
+# Verification against Autotask. The calls run with no transaction open; only the short
+# writes before and after them are atomic.
+
+VERIFICATION_LOCK_SECONDS = 300
+ZONE_CACHE_SECONDS = 12 * 3600  # zones rarely move; a 401 drops the entry (see the client)
+METADATA_CACHE_SECONDS = 3600
+
+
+class VerificationInProgress(Exception):
+    pass
+
+
+class CredentialsMissing(Exception):
+    pass
+
+
+class NothingToVerify(Exception):
+    """The step's inputs are not there yet (e.g. no customer chosen)."""
+
+
+@dataclass(frozen=True)
+class VerificationOutcome:
+    step_key: str
+    results: list[dict[str, Any]]
+    calls: int
+
+
+def autotask_client(tenant: Tenant, username: str, secret: str) -> AutotaskClient:
+    """A client for this tenant's Autotask (or the sandbox when AUTOTASK_SANDBOX is on)."""
+    session = build_session()
+    if settings.AUTOTASK_SANDBOX:
+        install_sandbox(
+            session,
+            default_sandbox(settings.AUTOTASK_INTEGRATION_CODE),
+            settings.AUTOTASK_ZONE_INFORMATION_URL,
+        )
+    return AutotaskClient(
+        Credentials(
+            username=username, secret=secret, integration_code=settings.AUTOTASK_INTEGRATION_CODE
+        ),
+        zone_information_url=settings.AUTOTASK_ZONE_INFORMATION_URL,
+        timeout=settings.AUTOTASK_TIMEOUT_SECONDS,
+        session=session,
+        zone_cache=CacheMapping("atzone", ZONE_CACHE_SECONDS),
+        metadata_cache=CacheMapping(f"atmeta:{tenant.code}", METADATA_CACHE_SECONDS),
+        # Autotask's thread limit is per integration and endpoint; cap per tenant here.
+        concurrency_key=str(tenant.code),
+    )
+
+
+def _client_for(tenant: Tenant) -> AutotaskClient:
+    cred = AutotaskCredential.objects.filter(tenant=tenant).first()
+    if cred is None:
+        raise CredentialsMissing(
+            "Enter the API user's Username and Secret in step 3 (The API user) first."
+        )
+    return autotask_client(tenant, cred.username, crypto.decrypt_secret(cred.secret_encrypted))
+
+
+def verification_inputs(tenant: Tenant) -> checks.Inputs:
+    answers = {p.step_key: p for p in StepProgress.objects.filter(tenant=tenant)}
+    recurring = answers["recurring-contract"].answers if "recurring-contract" in answers else {}
+    annual_row = answers.get("annual-contract")
+    annual: list[dict[str, Any]] | None = None
+    if (
+        annual_row is not None
+        and annual_row.state != StepState.SKIPPED
+        and annual_row.answers.get("has_annual") == "yes"
+    ):
+        annual = list(annual_row.answers.get("contracts", []))
+    return checks.Inputs(
+        today=timezone.localdate(),
+        customers=list(recurring.get("customers", [])),
+        sync_start=str(recurring.get("sync_start", "")),
+        annual=annual,
+    )
+
+
+def _claim(tenant: Tenant, step_key: str) -> None:
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=VERIFICATION_LOCK_SECONDS)
+    # One conditional UPDATE: atomic in every database, so of two simultaneous clicks
+    # (or two app servers) exactly one wins.
+    claimed = (
+        StepProgress.objects.filter(tenant=tenant, step_key=step_key)
+        .filter(Q(verification_started_at__isnull=True) | Q(verification_started_at__lt=stale))
+        .update(verification_started_at=now)
+    )
+    if not claimed:
+        raise VerificationInProgress(
+            "A verification of this step is already running; its results appear here when it "
+            "finishes."
+        )
+
+
+def _release(tenant: Tenant, step_key: str) -> None:
+    StepProgress.objects.filter(tenant=tenant, step_key=step_key).update(
+        verification_started_at=None
+    )
+
+
+def step_verify(*, tenant: Tenant, step_key: str, user: Actor) -> VerificationOutcome:
+    """Run the step's checks against Autotask and store the results (one audit event)."""
+    step = steps.STEPS_BY_KEY[step_key]
+    if not step.verifies:
+        raise ValueError(f"{step_key} has nothing to verify")
+    _claim(tenant, step_key)
+    try:
+        inputs = verification_inputs(tenant)
+        if step_key == "recurring-contract" and not (inputs.customers and inputs.sync_start):
+            raise NothingToVerify(
+                "Choose when the sync starts and add at least one customer's contract, then verify."
+            )
+        if step_key == "annual-contract" and not inputs.annual:
+            raise NothingToVerify(
+                "Add the Fixed Price contract of at least one annual customer, then verify. "
+                "If you have none, say so above: there is then nothing to verify."
+            )
+        client = _client_for(tenant)
+        if step_key == "review":
+            by_step = checks.run_all(client, inputs)
+            for key, step_results in by_step.items():
+                if key != "review":
+                    verification_record(
+                        tenant=tenant,
+                        step_key=key,
+                        user=user,
+                        results=[r.as_dict() for r in step_results],
+                    )
+            results = [r for rs in by_step.values() for r in rs]
+        else:
+            results = checks.run_step(step_key, client, inputs)
+        stored = [r.as_dict() for r in results]
+        verification_record(
+            tenant=tenant, step_key=step_key, user=user, results=stored, calls=client.calls
+        )
+        logger.info(
+            "verified tenant=%s step=%s calls=%d worst=%s",
+            tenant.code,
+            step_key,
+            client.calls,
+            checks.worst(results),
+        )
+        return VerificationOutcome(step_key, stored, client.calls)
+    finally:
+        _release(tenant, step_key)
+
+
+def company_search(
+    *, tenant: Tenant, query: str, after: int = 0, page_size: int = 20
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Active customer companies whose name contains ``query``, by id, one page at a time.
+
+    Returns the page and the id to continue after (None on the last page). Keyset paging on id
+    keeps every page one call, whatever the number of companies.
+    """
+    client = _client_for(tenant)
+    filters: list[dict[str, Any]] = [
+        {"op": "eq", "field": "isActive", "value": True},
+        {"op": "gt", "field": "id", "value": after},
     ]
-    return verification_record(tenant=tenant, step_key=step_key, user=None, results=results)
+    customer = client.picklist_value("Companies", "companyType", "Customer")
+    if customer is not None:
+        filters.append({"op": "eq", "field": "companyType", "value": int(customer)})
+    if query.strip():
+        filters.append({"op": "contains", "field": "companyName", "value": query.strip()[:100]})
+    page = client.query_page(
+        "Companies", filters, include_fields=["id", "companyName"], max_records=page_size
+    )
+    items = sorted(page.items, key=lambda c: int(c["id"]))
+    more = page.next_page_url is not None or len(items) > page_size
+    items = items[:page_size]
+    return items, (int(items[-1]["id"]) if more and items else None)
+
+
+def contract_choices(*, tenant: Tenant, company_id: int) -> list[dict[str, Any]]:
+    """The contracts of one company, labelled with their type and status for the picker."""
+    client = _client_for(tenant)
+    rows = client.query(
+        "Contracts",
+        [{"op": "eq", "field": "companyID", "value": company_id}],
+        include_fields=["id", "contractName", "contractType", "status", "startDate", "endDate"],
+        max_pages=2,
+    )
+    fields = {f.name.lower(): f for f in client.entity_fields("Contracts")}
+    labels = {
+        name: {p.value: p.label for p in fields[name].picklist} if name in fields else {}
+        for name in ("contracttype", "status")
+    }
+    for row in rows:
+        row["typeLabel"] = labels["contracttype"].get(str(row.get("contractType")), "")
+        row["statusLabel"] = labels["status"].get(str(row.get("status")), "")
+    return sorted(rows, key=lambda r: int(r["id"]))

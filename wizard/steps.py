@@ -36,6 +36,8 @@ class Instruction:
     settings: tuple[str, ...] = ()
     # "" for everyone, else only shown on that branch of the step (e.g. "new" / "existing").
     branch: str = ""
+    # A page of Autotask's own help, shown as a link.
+    link: str = ""
 
 
 @dataclass(frozen=True)
@@ -297,8 +299,8 @@ STEPS: tuple[Step, ...] = (
                         settings=("Save & Close",),
                     ),
                     Instruction(
-                        "Autotask's own help on adding or editing an API user has more detail: "
-                        + API_USER_HELP_URL,
+                        "Autotask's own help on adding or editing an API user has more detail.",
+                        link=API_USER_HELP_URL,
                     ),
                 ),
             ),

@@ -13,4 +13,6 @@ urlpatterns = [
     path("t/<uuid:code>/<slug:step_key>/checklist/", partner.checklist_toggle, name="checklist"),
     path("t/<uuid:code>/<slug:step_key>/skip/", partner.skip, name="skip"),
     path("t/<uuid:code>/<slug:step_key>/unskip/", partner.unskip, name="unskip"),
+    path("t/<uuid:code>/<slug:step_key>/verify/", partner.verify, name="verify"),
+    path("t/<uuid:code>/<slug:step_key>/picker/", partner.picker, name="picker"),
 ]

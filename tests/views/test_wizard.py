@@ -178,7 +178,9 @@ def test_contract_rows_are_added_and_removed(owner_client, tenant) -> None:
     assert "#1001" in html and "#1005" in html
     owner_client.post(url(tenant, "recurring-contract"), {**base, "action": "remove:1001"})
     p = StepProgress.objects.get(tenant=tenant, step_key="recurring-contract")
-    assert p.answers["customers"] == [{"company_id": 102, "contract_id": 1005}]
+    assert p.answers["customers"] == [
+        {"company_id": 102, "contract_id": 1005, "company_name": "", "contract_name": ""}
+    ]
 
 
 def test_half_a_contract_row_is_refused(owner_client, tenant) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,8 +20,14 @@ from django_htmx.http import push_url
 from django_htmx.middleware import HtmxDetails
 
 from wizard import selectors, services, steps
+from wizard.autotask import AutotaskError
+from wizard.autotask.sandbox import SANDBOX_SECRET, SCENARIOS
+from wizard.crypto import SecretUnreadable
 from wizard.forms import StepForm, form_class_for
 from wizard.models import Tenant
+
+PICKER_STEPS = ("recurring-contract", "annual-contract")
+
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
@@ -74,6 +81,57 @@ def _initial(step: steps.Step, overview: selectors.WizardOverview) -> dict[str, 
     return initial
 
 
+RESULT_GROUPS = (
+    ("fail", "Failed"),
+    ("warn", "Warnings"),
+    ("unknown", "Could not be checked"),
+    ("pass", "Passed"),
+)
+
+
+def _grouped(results: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """Check results grouped by status, worst first; empty groups left out."""
+    groups = []
+    for status, label in RESULT_GROUPS:
+        items = [r for r in results if r.get("status") == status]
+        if items:
+            groups.append((status, label, items))
+    return groups
+
+
+def _picker(
+    request: HtmxHttpRequest, tenant: Tenant, step: steps.Step, has_credentials: bool
+) -> dict[str, Any] | None:
+    """Company search and contract list from Autotask, for the contract steps."""
+    if step.key not in PICKER_STEPS or not has_credentials:
+        return None
+    query = request.GET.get("q", "")[:100]
+    picker: dict[str, Any] = {"q": query, "companies": None, "contracts": None, "error": ""}
+    try:
+        if "q" in request.GET:
+            after = _int(request.GET.get("after"))
+            picker["companies"], picker["next_after"] = services.company_search(
+                tenant=tenant, query=query, after=after
+            )
+        company = _int(request.GET.get("company"))
+        if company:
+            picker["company_id"] = company
+            picker["company_name"] = request.GET.get("company_name", "")[:200]
+            picker["contracts"] = services.contract_choices(tenant=tenant, company_id=company)
+    except AutotaskError as e:
+        picker["error"] = e.user_message
+    except (services.CredentialsMissing, SecretUnreadable) as e:
+        picker["error"] = str(e)
+    return picker
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(0, min(int(value or 0), 2_147_483_647))
+    except ValueError:
+        return 0
+
+
 def _render_step(
     request: HtmxHttpRequest,
     tenant: Tenant,
@@ -107,10 +165,15 @@ def _render_step(
         "next": steps.next_step(step.key),
         "first_usage": first_usage,
         "role": selectors.membership_role(request.user, tenant),
+        "results": _grouped(current.progress.check_results),
+        "scenarios": SCENARIOS.values() if settings.AUTOTASK_SANDBOX else (),
+        "sandbox_secret": SANDBOX_SECRET if settings.AUTOTASK_SANDBOX else "",
+        "picker": _picker(request, tenant, step, overview.has_credentials),
     }
     if request.htmx:
         response = render(request, "wizard/step.html#wizard", context, status=status)
-        return push_url(response, request.get_full_path())
+        # The step's own URL, also after a POST (verify, save): back/forward and reload work.
+        return push_url(response, _step_url(tenant, step.key))
     return render(request, "wizard/step.html", context, status=status)
 
 
@@ -244,3 +307,56 @@ def unskip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
     step = _step_or_404(step_key)
     services.step_unskip(tenant=tenant, step_key=step.key, user=request.user)
     return redirect(_step_url(tenant, step.key))
+
+
+@login_required
+@require_POST
+def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+    """Check the step against Autotask; the results and the step's state follow."""
+    tenant = selectors.tenant_for_member(request.user, code)
+    step = _step_or_404(step_key)
+    if not step.verifies:
+        raise Http404("This step has nothing to verify.")
+    try:
+        outcome = services.step_verify(tenant=tenant, step_key=step.key, user=request.user)
+    except services.VerificationInProgress as e:
+        messages.info(request, str(e))
+    except (services.CredentialsMissing, services.NothingToVerify) as e:
+        messages.error(request, str(e))
+    except SecretUnreadable:
+        messages.error(
+            request,
+            "The stored Secret can no longer be read (the encryption keys changed). Enter the "
+            "Secret again in step 3.",
+        )
+    else:
+        statuses = [r["status"] for r in outcome.results]
+        summary = ", ".join(
+            f"{statuses.count(s)} {label.lower()}" for s, label in RESULT_GROUPS if s in statuses
+        )
+        messages.success(request, f"Verified against Autotask: {summary}.")
+    if request.htmx:
+        return _render_step(request, tenant, step)
+    return redirect(_step_url(tenant, step.key))
+
+
+@login_required
+@require_GET
+def picker(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+    """The company/contract picker alone (htmx search-as-you-type)."""
+    tenant = selectors.tenant_for_member(request.user, code)
+    step = _step_or_404(step_key)
+    if step.key not in PICKER_STEPS:
+        raise Http404("This step has no picker.")
+    if not request.htmx:
+        return redirect(f"{_step_url(tenant, step.key)}?{request.GET.urlencode()}")
+    overview = selectors.wizard_overview(tenant)
+    return render(
+        request,
+        "wizard/inputs/_picker.html",
+        {
+            "tenant": tenant,
+            "step": step,
+            "picker": _picker(request, tenant, step, overview.has_credentials),
+        },
+    )

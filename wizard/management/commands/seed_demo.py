@@ -37,7 +37,7 @@ DEMO_TENANTS = {
     "Northwind IT": "new: the demo partner's own tenant, nothing done yet",
     "Blue Yonder MSP": "half way: account, security level and API user done",
     "Contoso Managed Services": "stuck: no progress for three weeks on the API user step",
-    "Fabrikam Networks": "needs attention: a contract that starts mid-month",
+    "Fabrikam Networks": "needs attention: a contract that starts after the first usage date",
     "Tailspin Cloud": "done: every step finished",
 }
 
@@ -110,8 +110,9 @@ class Command(BaseCommand):
         for key in ("security-level", "api-user"):
             self._ticks(attention, key)
             self._verified(attention, key)
-        self._recurring(attention, contract_id=1002)
-        self._verified(attention, "recurring-contract", fail="contract.start-first-of-month")
+        # Wingtip Toys' contract starts next month: after the first usage date.
+        self._recurring(attention, company_id=106, contract_id=2006)
+        self._verified(attention, "recurring-contract")
 
         done = services.tenant_create(name="Tailspin Cloud", account_manager=users["admin"])
         self._account(done)
@@ -119,7 +120,7 @@ class Command(BaseCommand):
         for key in ("security-level", "api-user"):
             self._ticks(done, key)
             self._verified(done, key)
-        self._recurring(done, contract_id=1001)
+        self._recurring(done, company_id=101, contract_id=2001)
         self._verified(done, "recurring-contract")
         services.step_answers_save(
             tenant=done,
@@ -149,7 +150,7 @@ class Command(BaseCommand):
             tenant=tenant, user=None, username=SANDBOX_USERNAME, secret=SANDBOX_SECRET
         )
 
-    def _recurring(self, tenant: Tenant, *, contract_id: int) -> None:
+    def _recurring(self, tenant: Tenant, *, company_id: int, contract_id: int) -> None:
         services.step_answers_save(
             tenant=tenant,
             step_key="recurring-contract",
@@ -167,8 +168,11 @@ class Command(BaseCommand):
         )
         self._ticks(tenant, "recurring-contract")
 
-    def _verified(self, tenant: Tenant, key: str, *, fail: str = "") -> None:
-        services.demo_verification_record(tenant=tenant, step_key=key, failing=fail)
+    def _verified(self, tenant: Tenant, key: str) -> None:
+        # A real verification against the sandbox, exactly as the partner's click would run it.
+        # Without the sandbox there is no Autotask to ask: the step stays "waiting".
+        if settings.AUTOTASK_SANDBOX:
+            services.step_verify(tenant=tenant, step_key=key, user=None)
 
     def _print(self) -> None:
         out = self.stdout

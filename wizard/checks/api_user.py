@@ -1,0 +1,192 @@
+"""api-user: can the API user sign in, and is it the right Autotask?
+
+Order matters and each call is cheap: the zone lookup (no credentials) tells a wrong username
+apart; ThresholdInformation is the cheapest authenticated call and tells a wrong Secret (401)
+from a rejected integration code (500 "IntegrationCode is invalid."); Companies/0 is the
+partner's own company, so the partner can confirm it is the right Autotask.
+Reference: shared/reference/autotask-rest-api.md section 9 (probe order).
+"""
+
+from __future__ import annotations
+
+from wizard.autotask import (
+    AuthenticationFailed,
+    AutotaskClient,
+    AutotaskError,
+    IntegrationCodeRejected,
+    UnknownUsername,
+)
+from wizard.checks.base import FAIL, PASS, UNKNOWN, WARN, CheckResult, from_error
+from wizard.steps import VENDOR_NAME
+
+WARN_USAGE = 0.5  # Autotask adds latency to every call from 50 % of the hourly threshold.
+USERS_PATH = "Admin > Resources (Users)"
+
+TITLES = {
+    "auth.username": "Autotask knows the API username",
+    "auth.secret": "Autotask accepts the Secret",
+    "auth.integration-code": f"The API user's Integration Vendor is '{VENDOR_NAME}'",
+    "auth.company": "Your own company can be read (the right Autotask?)",
+    "auth.threshold": "API usage leaves room for Billing Sync",
+}
+
+
+def _not_checked(check_id: str, because: str) -> CheckResult:
+    return CheckResult(check_id, UNKNOWN, TITLES[check_id], evidence=f"Not checked: {because}")
+
+
+def run(client: AutotaskClient) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    try:
+        zone = client.discover_zone()
+    except UnknownUsername as e:
+        results.append(
+            CheckResult(
+                "auth.username",
+                FAIL,
+                TITLES["auth.username"],
+                evidence=e.user_message,
+                fix=f"Open {USERS_PATH}, open the API user and copy its Username exactly.",
+                error=e.code,
+            )
+        )
+        return results + [
+            _not_checked(k, "the username is not known.")
+            for k in ("auth.secret", "auth.integration-code", "auth.company", "auth.threshold")
+        ]
+    except AutotaskError as e:
+        return [from_error("auth.username", TITLES["auth.username"], e)]
+    results.append(
+        CheckResult(
+            "auth.username",
+            PASS,
+            TITLES["auth.username"],
+            evidence=f"Autotask found the user in zone {zone.name or '(unnamed)'} ({zone.url}).",
+        )
+    )
+
+    try:
+        threshold = client.get_threshold()
+    except AuthenticationFailed as e:
+        results.append(
+            CheckResult(
+                "auth.secret",
+                FAIL,
+                TITLES["auth.secret"],
+                evidence=e.user_message,
+                fix=(
+                    f"In {USERS_PATH}, open the API user: check Active is ticked and Locked is "
+                    f"not, and that Integration Vendor is '{VENDOR_NAME}'. If the Secret may be "
+                    "wrong, generate a new one, save it, and enter it here."
+                ),
+                error=e.code,
+            )
+        )
+        return results + [
+            _not_checked(k, "Autotask did not accept the credentials.")
+            for k in ("auth.integration-code", "auth.company", "auth.threshold")
+        ]
+    except IntegrationCodeRejected as e:
+        results.append(
+            CheckResult(
+                "auth.secret",
+                PASS,
+                TITLES["auth.secret"],
+                evidence="Autotask got past the Secret and stopped at the integration code.",
+            )
+        )
+        results.append(
+            CheckResult(
+                "auth.integration-code",
+                FAIL,
+                TITLES["auth.integration-code"],
+                evidence=e.user_message,
+                fix=(
+                    f"In {USERS_PATH}, open the API user, set Integration Vendor to "
+                    f"'{VENDOR_NAME}', click Save & Close, wait a few minutes, verify again."
+                ),
+                error=e.code,
+            )
+        )
+        return results + [
+            _not_checked(k, "Autotask rejected the integration code.")
+            for k in ("auth.company", "auth.threshold")
+        ]
+    except AutotaskError as e:
+        return results + [from_error("auth.secret", TITLES["auth.secret"], e)]
+
+    results.append(
+        CheckResult(
+            "auth.secret",
+            PASS,
+            TITLES["auth.secret"],
+            evidence="Autotask accepted the Username and Secret.",
+        )
+    )
+    results.append(
+        CheckResult(
+            "auth.integration-code",
+            PASS,
+            TITLES["auth.integration-code"],
+            evidence=f"Autotask accepted Billing Sync's integration code for this user "
+            f"('{VENDOR_NAME}').",
+        )
+    )
+
+    try:
+        company = client.get("Companies", 0)
+    except AutotaskError as e:
+        results.append(from_error("auth.company", TITLES["auth.company"], e))
+    else:
+        if company is None:
+            results.append(
+                CheckResult(
+                    "auth.company",
+                    WARN,
+                    TITLES["auth.company"],
+                    evidence="Autotask returned no company 0 (your own company) to this user.",
+                    fix="The security level may hide companies: give CRM 'Customer: All'.",
+                )
+            )
+        else:
+            name = str(company.get("companyName") or "(no name)")
+            ci = f", database id {zone.ci}" if zone.ci is not None else ""
+            results.append(
+                CheckResult(
+                    "auth.company",
+                    PASS,
+                    TITLES["auth.company"],
+                    evidence=f"Connected to {name} (zone {zone.name or zone.url}{ci}). If this is "
+                    "not your company, the credentials belong to another Autotask.",
+                )
+            )
+
+    ratio = threshold.usage_ratio
+    used = (
+        f"{threshold.current_count:,} of {threshold.limit:,} requests in the last "
+        f"{threshold.timeframe_minutes} minutes ({ratio:.0%})."
+    )
+    if ratio >= 1:
+        status, fix = (
+            FAIL,
+            (
+                "Autotask suspends the API at the threshold. Find the integration "
+                "using it in Admin > Extensions & Integrations > Other Extensions & "
+                "Tools > API Activity by Hour, then verify again."
+            ),
+        )
+    elif ratio >= WARN_USAGE:
+        status, fix = (
+            WARN,
+            (
+                "Above 50 % Autotask slows every API call down. See which "
+                "integrations use the API in Admin > Extensions & Integrations > "
+                "Other Extensions & Tools > API Activity by Hour."
+            ),
+        )
+    else:
+        status, fix = PASS, ""
+    results.append(
+        CheckResult("auth.threshold", status, TITLES["auth.threshold"], evidence=used, fix=fix)
+    )
+    return results

@@ -1,0 +1,392 @@
+"""recurring-contract and annual-contract: the contracts Billing Sync will write into.
+
+Three calls cover any number of customers: the Contracts field metadata (picklists: contract
+types and statuses differ between tenants, so labels are resolved, never assumed), the chosen
+contracts by id, and their companies by id.
+Reference: https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/Entities/ContractsEntity.htm
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wizard.autotask import AutotaskClient, AutotaskError
+from wizard.checks.base import FAIL, PASS, WARN, CheckResult, from_error
+from wizard.steps import SYNC_START_MOST_RECENT, first_usage_date
+
+RECURRING = "Recurring Service"
+FIXED_PRICE = "Fixed Price"
+# Documented fallbacks when a tenant's metadata lacks the label (Recurring Service = 7 is
+# confirmed by Autotask's ContractServices page; Active = 1 by every client seen).
+FALLBACK_VALUES = {("contractType", RECURRING): "7", ("status", "Active"): "1"}
+ENDING_SOON_DAYS = 31
+CONTRACTS_PATH = "Contracts > (search for the contract) > Edit"
+
+
+@dataclass(frozen=True)
+class Picklists:
+    types: dict[str, str]  # value -> label
+    statuses: dict[str, str]
+
+    def type_value(self, label: str) -> str | None:
+        for value, lab in self.types.items():
+            if lab.lower() == label.lower():
+                return value
+        return FALLBACK_VALUES.get(("contractType", label))
+
+    def active_value(self) -> str:
+        for value, lab in self.statuses.items():
+            if lab.lower() == "active":
+                return value
+        return FALLBACK_VALUES[("status", "Active")]
+
+
+def _picklists(client: AutotaskClient) -> Picklists:
+    fields = {f.name.lower(): f for f in client.entity_fields("Contracts")}
+
+    def values(name: str) -> dict[str, str]:
+        f = fields.get(name.lower())
+        return {p.value: p.label for p in f.picklist if p.is_active} if f else {}
+
+    return Picklists(types=values("contractType"), statuses=values("status"))
+
+
+def _date(value: Any) -> datetime.date | None:
+    # Autotask sends date-only fields as midnight UTC timestamps: compare dates, not datetimes.
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _day(d: datetime.date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+def _fetch(
+    client: AutotaskClient, entity: str, ids: Sequence[int], fields: list[str]
+) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = client.query(
+        entity, [{"op": "in", "field": "id", "value": sorted(set(ids))}], include_fields=fields
+    )
+    return {int(r["id"]): r for r in rows if "id" in r}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    picklists: Picklists
+    contracts: dict[int, dict[str, Any]]
+    companies: dict[int, dict[str, Any]]
+
+
+def load(client: AutotaskClient, rows: Sequence[dict[str, Any]]) -> Loaded:
+    picklists = _picklists(client)
+    contracts = _fetch(
+        client,
+        "Contracts",
+        [int(r["contract_id"]) for r in rows],
+        ["id", "companyID", "contractName", "contractType", "status", "startDate", "endDate"],
+    )
+    company_ids = {int(r["company_id"]) for r in rows}
+    company_ids |= {
+        int(c["companyID"]) for c in contracts.values() if c.get("companyID") is not None
+    }
+    companies = _fetch(client, "Companies", sorted(company_ids), ["id", "companyName", "isActive"])
+    return Loaded(picklists, contracts, companies)
+
+
+def _subject(
+    row: dict[str, Any], contract: dict[str, Any] | None, companies: dict[int, dict[str, Any]]
+) -> str:
+    company = companies.get(int(row["company_id"]), {})
+    company_name = company.get("companyName") or f"company #{row['company_id']}"
+    name = (contract or {}).get("contractName")
+    contract_part = f"contract #{row['contract_id']}" + (f" “{name}”" if name else "")
+    return f"{company_name}: {contract_part}"
+
+
+def _common(
+    row: dict[str, Any], loaded: Loaded, expected_type: str, today: datetime.date
+) -> tuple[list[CheckResult], dict[str, Any] | None, str]:
+    """Checks every chosen contract needs, whatever its kind."""
+    contract = loaded.contracts.get(int(row["contract_id"]))
+    subject = _subject(row, contract, loaded.companies)
+    if contract is None:
+        return (
+            [
+                CheckResult(
+                    "contract.found",
+                    FAIL,
+                    "The contract exists and the API user can see it",
+                    evidence=f"Autotask returned no contract #{row['contract_id']}.",
+                    fix="Check the contract id in Autotask. If it is right, the API user's "
+                    "security level may restrict which contracts it sees (step 2).",
+                    subject=subject,
+                )
+            ],
+            None,
+            subject,
+        )
+    out = [
+        CheckResult(
+            "contract.found",
+            PASS,
+            "The contract exists and the API user can see it",
+            evidence="Found.",
+            subject=subject,
+        )
+    ]
+    if int(contract.get("companyID", -1)) != int(row["company_id"]):
+        out.append(
+            CheckResult(
+                "contract.company",
+                FAIL,
+                "The contract belongs to this customer",
+                evidence=f"The contract belongs to company #{contract.get('companyID')}, not "
+                f"#{row['company_id']}.",
+                fix="Pick the contract of this customer, or the customer of this contract.",
+                subject=subject,
+            )
+        )
+    company = loaded.companies.get(int(contract.get("companyID", row["company_id"])))
+    if company is not None and company.get("isActive") is False:
+        out.append(
+            CheckResult(
+                "company.active",
+                FAIL,
+                "The customer is active in Autotask",
+                evidence=f"{company.get('companyName')} is inactive in Autotask.",
+                fix="In Autotask, open the company and tick Active, or pick another customer.",
+                subject=subject,
+            )
+        )
+    elif company is not None:
+        out.append(
+            CheckResult(
+                "company.active",
+                PASS,
+                "The customer is active in Autotask",
+                evidence="Active.",
+                subject=subject,
+            )
+        )
+
+    types = loaded.picklists
+    actual_type = str(contract.get("contractType", ""))
+    type_label = types.types.get(actual_type, f"type {actual_type}")
+    if actual_type != types.type_value(expected_type):
+        out.append(
+            CheckResult(
+                "contract.type",
+                FAIL,
+                f"The contract type is {expected_type}",
+                evidence=f"The contract is a {type_label} contract.",
+                fix=f"Create a new contract of type {expected_type} for this customer (the type "
+                "of an existing contract cannot be changed), then pick it here.",
+                subject=subject,
+            )
+        )
+    else:
+        out.append(
+            CheckResult(
+                "contract.type",
+                PASS,
+                f"The contract type is {expected_type}",
+                evidence=f"{type_label}.",
+                subject=subject,
+            )
+        )
+
+    status = str(contract.get("status", ""))
+    if status != types.active_value():
+        out.append(
+            CheckResult(
+                "contract.status",
+                FAIL,
+                "The contract is active",
+                evidence=f"Its status is {types.statuses.get(status, status or 'empty')}.",
+                fix=f"In Autotask ({CONTRACTS_PATH}), set Status to Active.",
+                subject=subject,
+            )
+        )
+    else:
+        out.append(
+            CheckResult(
+                "contract.status",
+                PASS,
+                "The contract is active",
+                evidence="Active.",
+                subject=subject,
+            )
+        )
+
+    end = _date(contract.get("endDate"))
+    if end is not None and end < today:
+        out.append(
+            CheckResult(
+                "contract.end-date",
+                FAIL,
+                "The contract's end date has not passed",
+                evidence=f"It ended on {_day(end)}. Billing Sync does not offer contracts past "
+                "their end date.",
+                fix=f"In Autotask ({CONTRACTS_PATH}), move the End Date into the future, or renew "
+                "the contract and pick the new one.",
+                subject=subject,
+            )
+        )
+    elif end is not None and (end - today).days <= ENDING_SOON_DAYS:
+        out.append(
+            CheckResult(
+                "contract.end-date",
+                WARN,
+                "The contract's end date has not passed",
+                evidence=f"It ends on {_day(end)}, within a month.",
+                fix="Extend or renew it before then, or syncing stops.",
+                subject=subject,
+            )
+        )
+    else:
+        out.append(
+            CheckResult(
+                "contract.end-date",
+                PASS,
+                "The contract's end date has not passed",
+                evidence=f"Ends {_day(end)}." if end else "No end date.",
+                subject=subject,
+            )
+        )
+    return out, contract, subject
+
+
+def run_recurring(
+    client: AutotaskClient, rows: Sequence[dict[str, Any]], sync_start: str, today: datetime.date
+) -> list[CheckResult]:
+    try:
+        loaded = load(client, rows)
+    except AutotaskError as e:
+        return [from_error("contract.found", "The contracts can be read", e)]
+    first_usage = first_usage_date(sync_start, today)
+    results: list[CheckResult] = []
+    for row in rows:
+        out, contract, subject = _common(row, loaded, RECURRING, today)
+        results += out
+        if contract is None:
+            continue
+        start = _date(contract.get("startDate"))
+        if start is None or start > first_usage:
+            when = f"starts on {_day(start)}" if start else "has no start date"
+            results.append(
+                CheckResult(
+                    "contract.start-date",
+                    FAIL,
+                    "The contract starts on or before the first day of synced usage",
+                    evidence=f"The contract {when}; the sync copies usage from "
+                    f"{_day(first_usage)} (billing in arrears).",
+                    fix=f"In Autotask ({CONTRACTS_PATH}), set Start Date to {_day(first_usage)} "
+                    "or earlier"
+                    + (
+                        ", or start the sync with the next invoice."
+                        if sync_start == SYNC_START_MOST_RECENT
+                        else "."
+                    ),
+                    subject=subject,
+                )
+            )
+        else:
+            results.append(
+                CheckResult(
+                    "contract.start-date",
+                    PASS,
+                    "The contract starts on or before the first day of synced usage",
+                    evidence=f"Starts {_day(start)}; usage is synced from {_day(first_usage)}.",
+                    subject=subject,
+                )
+            )
+        if start is not None and start.day != 1:
+            results.append(
+                CheckResult(
+                    "contract.start-first-of-month",
+                    WARN,
+                    "The contract starts on the 1st",
+                    evidence=f"It starts on the {start.day}th day of the month, so Autotask "
+                    "prorates the first period and adds prorated line items.",
+                    fix=f"Set Start Date to the 1st ({_day(start.replace(day=1))}).",
+                    subject=subject,
+                )
+            )
+        elif start is not None:
+            results.append(
+                CheckResult(
+                    "contract.start-first-of-month",
+                    PASS,
+                    "The contract starts on the 1st",
+                    evidence="No prorated line items.",
+                    subject=subject,
+                )
+            )
+    return results
+
+
+def run_annual(
+    client: AutotaskClient, rows: Sequence[dict[str, Any]], today: datetime.date
+) -> list[CheckResult]:
+    try:
+        loaded = load(client, rows)
+    except AutotaskError as e:
+        return [from_error("contract.found", "The contracts can be read", e)]
+    results: list[CheckResult] = []
+    if loaded.picklists.type_value(FIXED_PRICE) is None:
+        results.append(
+            CheckResult(
+                "contract.fixed-price-available",
+                FAIL,
+                "The Fixed Price contract type is active in your Autotask",
+                evidence="Autotask lists no active Fixed Price contract type.",
+                fix="Ask your Autotask administrator to activate the Fixed Price contract type "
+                "(Admin > Contracts settings), then create the annual contracts.",
+            )
+        )
+        return results
+    results.append(
+        CheckResult(
+            "contract.fixed-price-available",
+            PASS,
+            "The Fixed Price contract type is active in your Autotask",
+            evidence="Listed as an active contract type.",
+        )
+    )
+    for row in rows:
+        out, contract, subject = _common(row, loaded, FIXED_PRICE, today)
+        results += out
+        if contract is None:
+            continue
+        start, end = _date(contract.get("startDate")), _date(contract.get("endDate"))
+        if start is None or (end is not None and end < start):
+            results.append(
+                CheckResult(
+                    "contract.dates",
+                    FAIL,
+                    "The contract's dates are valid",
+                    evidence="The start date is missing or after the end date.",
+                    fix=f"In Autotask ({CONTRACTS_PATH}), correct Start Date and End Date.",
+                    subject=subject,
+                )
+            )
+        else:
+            results.append(
+                CheckResult(
+                    "contract.dates",
+                    PASS,
+                    "The contract's dates are valid",
+                    evidence=f"Starts {_day(start)}.",
+                    subject=subject,
+                )
+            )
+    return results
