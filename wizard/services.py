@@ -406,8 +406,11 @@ class VerificationOutcome:
     calls: int
 
 
-def autotask_client(tenant: Tenant, username: str, secret: str) -> AutotaskClient:
-    """A client for this tenant's Autotask (or the sandbox when AUTOTASK_SANDBOX is on)."""
+def autotask_client(username: str, secret: str, *, scope: str) -> AutotaskClient:
+    """A client for one Autotask (or the sandbox when AUTOTASK_SANDBOX is on).
+
+    ``scope`` (the tenant's code) keys the metadata cache and the per-tenant concurrency cap.
+    """
     session = build_session()
     if settings.AUTOTASK_SANDBOX:
         install_sandbox(
@@ -423,9 +426,9 @@ def autotask_client(tenant: Tenant, username: str, secret: str) -> AutotaskClien
         timeout=settings.AUTOTASK_TIMEOUT_SECONDS,
         session=session,
         zone_cache=CacheMapping("atzone", ZONE_CACHE_SECONDS),
-        metadata_cache=CacheMapping(f"atmeta:{tenant.code}", METADATA_CACHE_SECONDS),
+        metadata_cache=CacheMapping(f"atmeta:{scope}", METADATA_CACHE_SECONDS),
         # Autotask's thread limit is per integration and endpoint; cap per tenant here.
-        concurrency_key=str(tenant.code),
+        concurrency_key=scope,
     )
 
 
@@ -435,7 +438,9 @@ def _client_for(tenant: Tenant) -> AutotaskClient:
         raise CredentialsMissing(
             "Enter the API user's Username and Secret in step 3 (The API user) first."
         )
-    return autotask_client(tenant, cred.username, crypto.decrypt_secret(cred.secret_encrypted))
+    return autotask_client(
+        cred.username, crypto.decrypt_secret(cred.secret_encrypted), scope=str(tenant.code)
+    )
 
 
 def verification_inputs(tenant: Tenant) -> checks.Inputs:

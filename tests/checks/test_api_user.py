@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import pytest
+import responses
+
+from wizard.autotask import AutotaskClient, Credentials
+from wizard.checks import api_user
+from wizard.checks.base import FAIL, PASS, UNKNOWN, WARN
+
+from .conftest import ZONE_URL
+
+
+def by_id(results):
+    return {r.id: r for r in results}
+
+
+def test_healthy_user_passes_and_names_the_partners_own_company(client_for, sandbox) -> None:
+    results = by_id(api_user.run(client_for("healthy")))
+    assert {k: r.status for k, r in results.items()} == {
+        "auth.username": PASS,
+        "auth.secret": PASS,
+        "auth.integration-code": PASS,
+        "auth.company": PASS,
+        "auth.threshold": PASS,
+    }
+    assert "Northwind IT Services" in results["auth.company"].evidence
+    assert "database id" in results["auth.company"].evidence
+    assert sandbox.request_count("healthy@sandbox.example") == 3
+
+
+def test_unknown_username_is_told_apart_and_stops_early(client_for, sandbox) -> None:
+    results = by_id(api_user.run(client_for("unknown")))
+    assert results["auth.username"].status == FAIL
+    assert "does not know this API username" in results["auth.username"].evidence
+    assert "Admin > Resources (Users)" in results["auth.username"].fix
+    assert {results[k].status for k in results if k != "auth.username"} == {UNKNOWN}
+    assert sandbox.request_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("scenario", "secret"), [("wrong-secret", "sandbox-secret"), ("healthy", "not-the-secret")]
+)
+def test_wrong_secret_fails_once_without_retry_and_lists_causes(
+    client_for, sandbox, scenario, secret
+) -> None:
+    results = by_id(api_user.run(client_for(scenario, secret)))
+    check = results["auth.secret"]
+    assert check.status == FAIL
+    assert "Locked" in check.fix and "Rhipe - Cloud Services" in check.fix
+    assert "not retried" in check.evidence
+    # zone lookup + exactly one authenticated call: a 401 is never retried (lockout risk)
+    assert sandbox.request_count() == 2
+
+
+def test_rejected_integration_code_names_the_vendor(client_for) -> None:
+    results = by_id(api_user.run(client_for("code-rejected")))
+    assert results["auth.secret"].status == PASS
+    check = results["auth.integration-code"]
+    assert check.status == FAIL
+    assert "'Rhipe - Cloud Services'" in check.fix
+    assert "Possible causes" in check.evidence
+
+
+def test_usage_from_half_the_threshold_warns(client_for) -> None:
+    check = by_id(api_user.run(client_for("near-threshold")))["auth.threshold"]
+    assert check.status == WARN
+    assert "of 10,000 requests" in check.evidence
+    assert "API Activity by Hour" in check.fix
+
+
+@responses.activate
+def test_usage_at_the_threshold_fails() -> None:
+    base = "https://webservices15.autotask.net/ATServicesRest/"
+    responses.get(
+        ZONE_URL,
+        json={"zoneName": "West 2", "url": base, "webUrl": "https://ww15.autotask.net/", "ci": 42},
+    )
+    responses.get(
+        base + "V1.0/ThresholdInformation",
+        json={
+            "externalRequestThreshold": 10000,
+            "requestThresholdTimeframe": 60,
+            "currentTimeframeRequestCount": 10000,
+        },
+    )
+    responses.get(base + "V1.0/Companies/0", json={"item": {"id": 0, "companyName": "MSP"}})
+    client = AutotaskClient(
+        Credentials("u@x.example", "s3cret-value", "C"),
+        zone_information_url=ZONE_URL,
+        zone_cache={},
+        sleep=lambda _s: None,
+    )
+    check = by_id(api_user.run(client))["auth.threshold"]
+    assert check.status == FAIL
+    assert "100%" in check.evidence
+
+
+@pytest.mark.parametrize(
+    ("scenario", "code"),
+    [
+        ("throttled", "throttled"),
+        ("broken", "broken_answer"),
+        ("thread-limit", "thread_limit_exceeded"),
+    ],
+)
+def test_autotask_not_answering_usefully_is_unknown_not_fail(client_for, scenario, code) -> None:
+    results = api_user.run(client_for(scenario))
+    assert not [r for r in results if r.status == FAIL]
+    unknown = [r for r in results if r.status == UNKNOWN]
+    assert unknown and unknown[0].error == code
+    assert unknown[0].evidence  # says what happened and what to do
+
+
+def test_a_flaky_autotask_is_retried_to_a_result(client_for) -> None:
+    results = api_user.run(client_for("flaky"))
+    assert {r.status for r in results} == {PASS}

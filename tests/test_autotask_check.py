@@ -1,0 +1,122 @@
+"""manage.py autotask_check: output and exit status, against the in-process sandbox."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+
+from wizard.autotask.sandbox import SANDBOX_SECRET
+
+
+@pytest.fixture(autouse=True)
+def _sandbox(settings, monkeypatch) -> None:
+    settings.AUTOTASK_SANDBOX = True
+    cache.clear()
+    monkeypatch.setenv("AUTOTASK_SECRET", SANDBOX_SECRET)
+
+
+def run(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("autotask_check", *args, stdout=out)
+    return int(exit_.value.code or 0), out.getvalue()
+
+
+def test_healthy_user_with_contracts_exits_0() -> None:
+    code, out = run(
+        "--username",
+        "healthy@sandbox.example",
+        "--company",
+        "101",
+        "--contract",
+        "2001",
+        "--annual-contract",
+        "2012",
+    )
+    assert code == 0
+    assert "PASS  auth.company" in out
+    assert "PASS  contract.start-date" in out
+    assert "annual-contract:" in out
+    assert SANDBOX_SECRET not in out
+
+
+@pytest.mark.parametrize(
+    ("scenario", "line"),
+    [
+        ("unknown", "FAIL  auth.username"),
+        ("wrong-secret", "FAIL  auth.secret"),
+        ("code-rejected", "FAIL  auth.integration-code"),
+        ("missing-rights", "FAIL  access.contracts"),
+    ],
+)
+def test_a_wrong_answer_from_autotask_exits_1(scenario, line) -> None:
+    code, out = run("--username", f"{scenario}@sandbox.example")
+    assert code == 1
+    assert line in out
+    assert "Fix:" in out
+
+
+def test_a_contract_that_starts_too_late_exits_1() -> None:
+    code, out = run(
+        "--username",
+        "healthy@sandbox.example",
+        "--company",
+        "107",
+        "--contract",
+        "2007",
+        "--sync-start",
+        "most-recent",
+    )
+    assert code == 1
+    assert "FAIL  contract.start-date" in out
+
+
+@pytest.mark.parametrize("scenario", ["throttled", "broken", "thread-limit"])
+def test_no_usable_answer_exits_2(scenario) -> None:
+    code, out = run("--username", f"{scenario}@sandbox.example")
+    assert code == 2
+    assert "????  auth.secret" in out
+
+
+def test_unreachable_autotask_exits_2(settings) -> None:
+    settings.AUTOTASK_SANDBOX = False
+    settings.AUTOTASK_ZONE_INFORMATION_URL = (
+        "http://127.0.0.1:9/atservicesrest/v1.0/zoneInformation"
+    )
+    settings.AUTOTASK_TIMEOUT_SECONDS = 2
+    code, out = run("--username", "someone@example.com")
+    assert code == 2
+    assert "could not be reached" in out
+
+
+def test_json_output() -> None:
+    code, out = run("--username", "near-threshold@sandbox.example", "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["steps"]["api-user"][-1]["id"] == "auth.threshold"
+    assert data["steps"]["api-user"][-1]["status"] == "warn"
+    assert data["calls"] >= 3
+    assert SANDBOX_SECRET not in out
+
+
+def test_the_secret_comes_from_stdin_when_not_in_the_environment(monkeypatch) -> None:
+    monkeypatch.delenv("AUTOTASK_SECRET")
+    monkeypatch.setattr("sys.stdin", io.StringIO(SANDBOX_SECRET + "\n"))
+    code, _ = run("--username", "healthy@sandbox.example")
+    assert code == 0
+
+
+def test_no_secret_is_a_clear_error(monkeypatch) -> None:
+    monkeypatch.delenv("AUTOTASK_SECRET")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(CommandError, match="AUTOTASK_SECRET"):
+        call_command("autotask_check", "--username", "x@y.example")
+
+
+def test_there_is_no_secret_argument() -> None:
+    with pytest.raises(CommandError):
+        call_command("autotask_check", "--username", "x@y.example", "--secret", "s")
