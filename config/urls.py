@@ -3,12 +3,14 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from wizard.views import health
+from wizard.views import api, health, team
 
 urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("manage/", include("wizard.manage_urls")),
+    path("api/v1/tenants/", api.tenants, name="api_tenants"),
+    path("invite/<str:token>/", team.accept, name="invitation_accept"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("wizard.urls")),

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from wizard import services, steps
 from wizard.models import AuditEvent, AutotaskCredential, Membership, StepProgress, Tenant
 
 
@@ -22,12 +27,51 @@ class StepProgressInline(admin.TabularInline[StepProgress, Tenant]):
         return False
 
 
+class ResetActionForm(ActionForm):
+    from_step = forms.ChoiceField(
+        required=False,
+        choices=[("", "whole wizard")] + [(s.key, f"from {s.title}") for s in steps.STEPS],
+    )
+    reason = forms.CharField(required=False, max_length=1000)
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin[Tenant]):
-    list_display = ["name", "account_manager", "last_activity_at", "created_at"]
+    list_display = ["name", "account_manager", "finished_steps", "last_activity_at", "created_at"]
     search_fields = ["name"]
-    readonly_fields = ["code", "created_at", "last_activity_at"]
+    readonly_fields = [
+        "code",
+        "created_at",
+        "last_activity_at",
+        "finished_steps",
+        "current_step_index",
+        "needs_attention",
+        "failed_verifications",
+        "last_verified_at",
+        "last_verification_status",
+    ]
     inlines = [MembershipInline, StepProgressInline]
+    action_form = ResetActionForm
+    actions = ["reset_wizard"]
+
+    @admin.action(
+        description="Reset the wizard (choose the step and give a reason below)",
+        permissions=["reset"],
+    )
+    def reset_wizard(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        reason = request.POST.get("reason", "").strip()
+        from_step = request.POST.get("from_step") or None
+        if not reason:
+            self.message_user(request, "Give a reason for the reset.", messages.ERROR)
+            return
+        for tenant in queryset:
+            services.wizard_reset(
+                tenant=tenant, from_step=from_step, reason=reason, user=request.user
+            )
+        self.message_user(request, f"Reset {queryset.count()} tenant(s).", messages.SUCCESS)
+
+    def has_reset_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("wizard.reset_wizard")
 
 
 @admin.register(AuditEvent)

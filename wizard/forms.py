@@ -184,3 +184,30 @@ FORMS: dict[str, type[StepForm]] = {
 
 def form_class_for(step_key: str) -> type[StepForm]:
     return FORMS.get(step_key, StepForm)
+
+
+class ResetForm(forms.Form):
+    from_step = forms.ChoiceField(
+        required=False,
+        choices=[("", "The whole wizard")] + [(s.key, f"From: {s.title}") for s in steps.STEPS],
+        widget=forms.HiddenInput,
+    )
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required. The partner's owners receive it by email; the audit trail keeps it.",
+    )
+
+    def clean_reason(self) -> str:
+        value: str = self.cleaned_data["reason"].strip()
+        if not value:
+            raise forms.ValidationError("Give a reason for the reset.")
+        return value
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    role = forms.ChoiceField(
+        choices=[("member", "Member"), ("owner", "Owner (may invite others)")],
+        initial="member",
+    )

@@ -34,12 +34,33 @@ class Tenant(models.Model):
     # Bumped on every change to the tenant's progress; drives "last activity" and "stuck".
     last_activity_at = models.DateTimeField(null=True, blank=True)
 
+    # A summary of the progress rows, kept current by services on every write, so that the
+    # staff dashboard filters, sorts and counts in SQL at any number of tenants.
+    finished_steps = models.PositiveSmallIntegerField(default=0)
+    # 1..6: the step to resume at; 7 once every step is done or skipped.
+    current_step_index = models.PositiveSmallIntegerField(default=1)
+    needs_attention = models.BooleanField(default=False)
+    # The most failed verifications in a row on any one step ("stuck" from 3).
+    failed_verifications = models.PositiveSmallIntegerField(default=0)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    last_verification_status = models.CharField(max_length=10, blank=True, default="")
+
     class Meta:
         ordering = ["name"]
         permissions = [
             ("view_all_tenants", "Can see every tenant, not only those assigned"),
             ("reset_wizard", "Can reset a tenant's wizard"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(finished_steps__lte=6), name="tenant_finished_steps_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(current_step_index__gte=1) & Q(current_step_index__lte=7),
+                name="tenant_current_step_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["last_activity_at"], name="tenant_last_activity")]
 
     def __str__(self) -> str:
         return self.name
@@ -162,6 +183,8 @@ class AuditEvent(models.Model):
         VERIFICATION_RUN = "verification_run", "Verification run"
         WIZARD_RESET = "wizard_reset", "Wizard reset"
         MEMBER_ADDED = "member_added", "Member added"
+        INVITATION_SENT = "invitation_sent", "Invitation sent"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(
@@ -187,3 +210,32 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.tenant}: {self.action}"
+
+
+class Invitation(models.Model):
+    """An emailed, signed, expiring, single-use invitation to join a tenant."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "member"]), name="invitation_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.tenant}"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models.expressions import OrderBy
 from django.http import Http404
+from django.utils import timezone
 
-from wizard import steps
+from wizard import access, steps
 from wizard.evaluation import Evaluation, evaluate
 from wizard.models import AutotaskCredential, Membership, StepProgress, StepState, Tenant
 from wizard.steps import Step
@@ -111,15 +115,129 @@ def wizard_overview(tenant: Tenant) -> WizardOverview:
     )
 
 
-def tenants_for_staff(user: Any) -> QuerySet[Tenant]:
-    """Account managers see the tenants assigned to them; with the permission, all tenants."""
-    if not (user.is_authenticated and user.is_staff):
-        return Tenant.objects.none()
-    if user.has_perm("wizard.view_all_tenants"):
-        return Tenant.objects.all()
-    return Tenant.objects.filter(account_manager=user)
+# ---------------------------------------------------------------------------------------------
+# Staff dashboard. Everything is computed in SQL from the tenant summary (see
+# services.tenant_summary_refresh), so a page costs the same few queries at any scale.
+
+HEALTH_CHOICES: tuple[tuple[str, str], ...] = (
+    ("on_track", "On track"),
+    ("needs_attention", "Needs attention"),
+    ("stuck", "Stuck"),
+    ("done", "Done"),
+    ("not_started", "Not started"),
+)
+HEALTH_LABELS = dict(HEALTH_CHOICES)
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "progress": ("finished_steps", "name", "id"),
+    "-progress": ("-finished_steps", "name", "id"),
+    "activity": (F("last_activity_at").asc(nulls_first=True), "id"),
+    "-activity": (F("last_activity_at").desc(nulls_last=True), "id"),
+    "state": ("health", "name", "id"),
+}
+DONE_INDEX = len(steps.STEPS) + 1
 
 
-def dashboard_rows(user: Any) -> list[WizardOverview]:
-    tenants = tenants_for_staff(user).select_related("account_manager")
-    return [wizard_overview(t) for t in tenants]
+@dataclass(frozen=True)
+class DashboardFilter:
+    state: str = ""
+    step: str = ""
+    manager: str = ""  # a user id, "none" for unassigned, "" for all
+    q: str = ""
+    sort: str = "name"
+
+    @classmethod
+    def from_query(cls, params: Any) -> DashboardFilter:
+        state = params.get("state", "")
+        step = params.get("step", "")
+        sort = params.get("sort", "name")
+        manager = params.get("manager", "")
+        return cls(
+            state=state if state in HEALTH_LABELS else "",
+            step=step if step in steps.STEPS_BY_KEY or step == "done" else "",
+            manager=manager if manager == "none" or manager.isdigit() else "",
+            q=params.get("q", "").strip()[:100],
+            sort=sort if sort in SORTS else "name",
+        )
+
+    def as_query(self, **override: str) -> str:
+        from urllib.parse import urlencode
+
+        values = {
+            "state": self.state,
+            "step": self.step,
+            "manager": self.manager,
+            "q": self.q,
+            "sort": self.sort,
+            **override,
+        }
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+def stuck_cutoff() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(days=settings.STUCK_AFTER_DAYS)
+
+
+def health_expression() -> Case:
+    """The dashboard state of a tenant, as SQL. The rule is shown on the dashboard."""
+    return Case(
+        When(current_step_index=DONE_INDEX, then=Value("done")),
+        When(last_activity_at__isnull=True, then=Value("not_started")),
+        When(
+            Q(last_activity_at__lt=stuck_cutoff()) | Q(failed_verifications__gte=3),
+            then=Value("stuck"),
+        ),
+        When(needs_attention=True, then=Value("needs_attention")),
+        default=Value("on_track"),
+        output_field=CharField(),
+    )
+
+
+def dashboard_queryset(user: Any, f: DashboardFilter) -> QuerySet[Tenant]:
+    qs = access.staff_tenants(user).annotate(health=health_expression())
+    if f.state:
+        qs = qs.filter(health=f.state)
+    if f.step == "done":
+        qs = qs.filter(current_step_index=DONE_INDEX)
+    elif f.step:
+        qs = qs.filter(current_step_index=steps.step_number(f.step))
+    if f.manager == "none":
+        qs = qs.filter(account_manager__isnull=True)
+    elif f.manager:
+        qs = qs.filter(account_manager_id=int(f.manager))
+    if f.q:
+        qs = qs.filter(name__icontains=f.q)
+    return qs.select_related("account_manager").order_by(*SORTS[f.sort])
+
+
+def funnel(qs: QuerySet[Tenant]) -> list[tuple[str, int]]:
+    """How many of the filtered tenants reached each step (and finished), in one query."""
+    counts = qs.order_by().aggregate(
+        **{f"s{i}": Count("id", filter=Q(current_step_index__gte=i)) for i in range(1, DONE_INDEX)},
+        done=Count("id", filter=Q(current_step_index=DONE_INDEX)),
+    )
+    bars = [(s.title, counts[f"s{i}"]) for i, s in enumerate(steps.STEPS, start=1)]
+    return [*bars, ("Finished", counts["done"])]
+
+
+def managers_for_filter(user: Any) -> QuerySet[Any]:
+    from django.contrib.auth import get_user_model
+
+    ids = access.staff_tenants(user).exclude(account_manager=None).values("account_manager")
+    return get_user_model().objects.filter(pk__in=ids).order_by("username")
+
+
+def step_title_at(index: int) -> str:
+    return "Finished" if index >= DONE_INDEX else steps.STEPS[index - 1].title
+
+
+def step_states(tenants: list[Tenant]) -> dict[int, dict[str, str]]:
+    """Per-step states of these tenants, in one query."""
+    out: dict[int, dict[str, str]] = {t.pk: {} for t in tenants}
+    rows = StepProgress.objects.filter(tenant__in=tenants).values_list(
+        "tenant_id", "step_key", "state"
+    )
+    for tenant_id, key, state in rows:
+        out[tenant_id][key] = state
+    return out

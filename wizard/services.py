@@ -16,6 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core import signing
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -28,6 +30,7 @@ from wizard.evaluation import evaluate
 from wizard.models import (
     AuditEvent,
     AutotaskCredential,
+    Invitation,
     Membership,
     StepProgress,
     StepState,
@@ -124,8 +127,32 @@ def _finish(progress: StepProgress, user: Actor) -> StepProgress:
             step_key=progress.step_key,
             detail={"from": old_state, "to": result.state},
         )
-    Tenant.objects.filter(pk=progress.tenant_id).update(last_activity_at=timezone.now())
+    tenant_summary_refresh(progress.tenant_id)
     return progress
+
+
+def tenant_summary_refresh(tenant_id: int, *, touch: bool = True) -> None:
+    """Recompute the tenant's dashboard summary from its progress rows (one read, one write)."""
+    rows: dict[str, dict[str, Any]] = {
+        p["step_key"]: dict(p)
+        for p in StepProgress.objects.filter(tenant_id=tenant_id).values(
+            "step_key", "state", "failed_verifications"
+        )
+    }
+    finished = [
+        str(rows.get(key, {}).get("state")) in (StepState.DONE, StepState.SKIPPED)
+        for key in steps.STEP_KEYS
+    ]
+    current = next((i + 1 for i, ok in enumerate(finished) if not ok), len(steps.STEP_KEYS) + 1)
+    fields: dict[str, Any] = {
+        "finished_steps": sum(finished),
+        "current_step_index": current,
+        "needs_attention": any(r["state"] == StepState.NEEDS_ATTENTION for r in rows.values()),
+        "failed_verifications": max((r["failed_verifications"] for r in rows.values()), default=0),
+    }
+    if touch:
+        fields["last_activity_at"] = timezone.now()
+    Tenant.objects.filter(pk=tenant_id).update(**fields)
 
 
 def _clear_results(progress: StepProgress) -> None:
@@ -364,6 +391,9 @@ def verification_record(
             progress.failed_verifications += 1
         else:
             progress.failed_verifications = 0
+        Tenant.objects.filter(pk=tenant.pk).update(
+            last_verified_at=progress.verified_at, last_verification_status=checks.worst_of(results)
+        )
         audit(
             tenant=tenant,
             user=user,
@@ -577,3 +607,207 @@ def contract_choices(*, tenant: Tenant, company_id: int) -> list[dict[str, Any]]
         row["typeLabel"] = labels["contracttype"].get(str(row.get("contractType")), "")
         row["statusLabel"] = labels["status"].get(str(row.get("status")), "")
     return sorted(rows, key=lambda r: int(r["id"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reset (admins). Clears a step and every later one; earlier steps stay as they are.
+
+
+class ResetRefused(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ResetPlan:
+    from_step: str
+    steps: list[dict[str, Any]]
+    deletes_credentials: bool
+    credential_username: str
+
+
+def reset_plan(tenant: Tenant, from_step: str | None) -> ResetPlan:
+    """Exactly what a reset from ``from_step`` (None: the whole wizard) would clear."""
+    start = from_step or steps.STEP_KEYS[0]
+    if start not in steps.STEPS_BY_KEY:
+        raise ResetRefused(f"Unknown step {start!r}.")
+    keys = steps.STEP_KEYS[steps.STEP_KEYS.index(start) :]
+    rows = {p.step_key: p for p in StepProgress.objects.filter(tenant=tenant, step_key__in=keys)}
+    cred = AutotaskCredential.objects.filter(tenant=tenant).first()
+    plan_steps = []
+    for key in keys:
+        p = rows.get(key)
+        plan_steps.append(
+            {
+                "key": key,
+                "title": steps.STEPS_BY_KEY[key].title,
+                "state": p.state if p else StepState.NOT_STARTED,
+                "answers": sorted(p.answers) if p else [],
+                "checklist": len(p.checklist) if p else 0,
+                "results": len(p.check_results) if p else 0,
+            }
+        )
+    return ResetPlan(
+        from_step=start,
+        steps=plan_steps,
+        deletes_credentials="api-user" in keys and cred is not None,
+        credential_username=cred.username if cred else "",
+    )
+
+
+def wizard_reset(
+    *, tenant: Tenant, from_step: str | None, reason: str, user: Actor, resume_url: str = ""
+) -> ResetPlan:
+    """Reset the wizard from a step on, with a reason; audited and mailed to the owners."""
+    reason = reason.strip()
+    if not reason:
+        raise ResetRefused("Give a reason: the partner and the audit trail will see it.")
+    plan = reset_plan(tenant, from_step)
+    keys = [s["key"] for s in plan.steps]
+    with transaction.atomic():
+        rows = list(
+            StepProgress.objects.select_for_update().filter(tenant=tenant, step_key__in=keys)
+        )
+        # What was there, for the audit trail: answers are non-secret by construction (the
+        # Secret lives only in AutotaskCredential) and results are summarised, not copied.
+        snapshot = {
+            p.step_key: {
+                "state": p.state,
+                "answers": p.answers,
+                "checklist": p.checklist,
+                "results": checks.worst_of(p.check_results),
+                "verified_at": p.verified_at.isoformat() if p.verified_at else None,
+            }
+            for p in rows
+        }
+        for p in rows:
+            p.state = StepState.NOT_STARTED
+            p.answers, p.checklist, p.check_results = {}, [], []
+            p.verified_at = None
+            p.failed_verifications = 0
+            p.verification_started_at = None
+            p.version += 1
+            p.updated_by = _actor(user)
+            p.save()
+        if plan.deletes_credentials:
+            AutotaskCredential.objects.filter(tenant=tenant).delete()
+            snapshot["api-user"]["credentials_deleted_for"] = plan.credential_username
+        audit(
+            tenant=tenant,
+            user=user,
+            action=AuditEvent.Action.WIZARD_RESET,
+            step_key=plan.from_step,
+            detail={"reason": reason, "from_step": plan.from_step, "snapshot": snapshot},
+        )
+        tenant_summary_refresh(tenant.pk)
+        transaction.on_commit(
+            lambda: _mail_owners_about_reset(tenant, plan, reason, user, resume_url)
+        )
+    return plan
+
+
+def _mail_owners_about_reset(
+    tenant: Tenant, plan: ResetPlan, reason: str, user: Actor, resume_url: str
+) -> None:
+    owners = list(
+        Membership.objects.filter(tenant=tenant, role=Membership.Role.OWNER)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not owners:
+        return
+    who = user.get_username() if user is not None and user.is_authenticated else "An admin"
+    title = steps.STEPS_BY_KEY[plan.from_step].title
+    cleared = ", ".join(s["title"] for s in plan.steps)
+    body = (
+        f"{who} reset the Billing Sync setup wizard of {tenant.name} from the step "
+        f"'{title}'.\n\nReason: {reason}\n\nCleared: {cleared}."
+        + (
+            "\nThe stored API user credentials were deleted: enter the Username and Secret again."
+            if plan.deletes_credentials
+            else ""
+        )
+        + "\nEarlier steps are unchanged."
+        + (f"\n\nContinue here: {resume_url}" if resume_url else "")
+    )
+    send_mail(f"Your Billing Sync setup was reset: {title}", body, None, owners)
+
+
+# ---------------------------------------------------------------------------------------------
+# Invitations: a signed link that expires and works once.
+
+INVITATION_SALT = "wizard.invitation"
+INVITATION_MAX_AGE = datetime.timedelta(days=7)
+
+
+class InvitationInvalid(Exception):
+    pass
+
+
+def invitation_create(
+    *, tenant: Tenant, email: str, role: str, user: Actor, accept_url: Any
+) -> Invitation:
+    """Create the invitation and mail its link. ``accept_url(token)`` builds the absolute URL."""
+    invitation = Invitation.objects.create(
+        tenant=tenant, email=email.strip().lower(), role=role, invited_by=_actor(user)
+    )
+    token = signing.dumps({"i": invitation.pk}, salt=INVITATION_SALT)
+    who = user.get_username() if user is not None and user.is_authenticated else "Your team"
+    send_mail(
+        f"Join {tenant.name} in the Billing Sync setup wizard",
+        f"{who} invited you to help prepare Autotask for Billing Sync for {tenant.name}.\n\n"
+        f"Accept here (the link works once and expires in "
+        f"{INVITATION_MAX_AGE.days} days):\n{accept_url(token)}\n",
+        None,
+        [invitation.email],
+    )
+    audit(
+        tenant=tenant,
+        user=user,
+        action=AuditEvent.Action.INVITATION_SENT,
+        detail={"email": invitation.email, "role": role},
+    )
+    return invitation
+
+
+def invitation_from_token(token: str) -> Invitation:
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=INVITATION_MAX_AGE)
+    except signing.SignatureExpired as e:
+        raise InvitationInvalid(
+            "This invitation has expired. Ask whoever invited you to send a new one."
+        ) from e
+    except signing.BadSignature as e:
+        raise InvitationInvalid(
+            "This invitation link is not valid. Check it was copied whole."
+        ) from e
+    invitation = Invitation.objects.select_related("tenant").filter(pk=data.get("i")).first()
+    if invitation is None:
+        raise InvitationInvalid("This invitation was withdrawn.")
+    if invitation.accepted_at is not None:
+        raise InvitationInvalid("This invitation was already used. Log in instead.")
+    return invitation
+
+
+def invitation_accept(*, invitation: Invitation, user: Any) -> Membership:
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.accepted_at is not None:
+            raise InvitationInvalid("This invitation was already used. Log in instead.")
+        locked.accepted_at = timezone.now()
+        locked.accepted_by = user
+        locked.save(update_fields=["accepted_at", "accepted_by"])
+        existing = Membership.objects.filter(tenant=locked.tenant, user=user).first()
+        # Never downgrade an owner who follows a member invitation.
+        role = (
+            Membership.Role.OWNER
+            if existing and existing.role == Membership.Role.OWNER
+            else locked.role
+        )
+        membership = membership_add(tenant=locked.tenant, user=user, role=role, actor=user)
+        audit(
+            tenant=locked.tenant,
+            user=user,
+            action=AuditEvent.Action.INVITATION_ACCEPTED,
+            detail={"email": locked.email, "role": role},
+        )
+    return membership

@@ -27,6 +27,15 @@ __all__ = [
 ]
 
 
+def worst_of(results: list[dict[str, Any]]) -> str:
+    """The worst status among stored results (dicts), as worst() does for CheckResults."""
+    statuses = {r.get("status") for r in results}
+    for status in (FAIL, WARN, UNKNOWN, PASS):
+        if status in statuses:
+            return status
+    return ""
+
+
 @dataclass(frozen=True)
 class Inputs:
     today: datetime.date

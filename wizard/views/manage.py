@@ -1,17 +1,229 @@
-"""Distributor staff: the dashboard across tenants."""
+"""Distributor staff: the dashboard across tenants, a tenant's detail, reset, invitations.
+
+Access first, always through wizard.access: account managers see their tenants (or all with
+the permission), admins may reset. Anyone else gets a 404 (a 403 only for a staff member who
+may see the tenant but not reset it).
+"""
 
 from __future__ import annotations
 
-from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import csv
+import uuid
+from typing import Any
 
-from wizard import selectors
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from wizard import access, selectors, services, steps
+from wizard.forms import InvitationForm, ResetForm
+from wizard.models import AuditEvent, Invitation, Membership, Tenant
+
+PAGE_SIZE = 25
+FUNNEL_BAR_MAX = 360  # px of the widest bar in the SVG
 
 
-@staff_member_required
+def _staff_or_404(request: HttpRequest) -> None:
+    if not access.is_staff(request.user):
+        raise Http404("Not found.")
+
+
+def funnel_bars(counts: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    top = max((c for _l, c in counts), default=0) or 1
+    return [
+        {"label": label, "count": count, "width": round(FUNNEL_BAR_MAX * count / top), "y": i * 30}
+        for i, (label, count) in enumerate(counts)
+    ]
+
+
+@login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    rows = selectors.dashboard_rows(request.user)
-    return render(request, "manage/dashboard.html", {"rows": rows})
+    _staff_or_404(request)
+    f = selectors.DashboardFilter.from_query(request.GET)
+    qs = selectors.dashboard_queryset(request.user, f)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    bars = funnel_bars(selectors.funnel(qs))
+    return render(
+        request,
+        "manage/dashboard.html",
+        {
+            "filter": f,
+            "page": page,
+            "rows": [_row(t) for t in page.object_list],
+            "funnel": bars,
+            "funnel_height": len(bars) * 30,
+            "health_choices": selectors.HEALTH_CHOICES,
+            "steps": steps.STEPS,
+            "managers": selectors.managers_for_filter(request.user),
+            "stuck_days": settings.STUCK_AFTER_DAYS,
+            "sorts": [
+                ("name", "Name"),
+                ("-progress", "Most progress"),
+                ("progress", "Least progress"),
+                ("-activity", "Recent activity"),
+                ("activity", "Oldest activity"),
+                ("state", "State"),
+            ],
+        },
+    )
+
+
+def _row(t: Tenant) -> dict[str, Any]:
+    health = getattr(t, "health", "")
+    return {
+        "tenant": t,
+        "health": health,
+        "health_label": selectors.HEALTH_LABELS.get(health, health),
+        "current_step": selectors.step_title_at(t.current_step_index),
+        "manager": t.account_manager.get_username() if t.account_manager else "",
+    }
+
+
+CSV_COLUMNS = [
+    "name",
+    "id",
+    "account_manager",
+    "finished_steps",
+    "current_step",
+    "state",
+    "last_activity_at",
+    "last_verification",
+    "last_verified_at",
+    *steps.STEP_KEYS,
+]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+@require_GET
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    _staff_or_404(request)
+    f = selectors.DashboardFilter.from_query(request.GET)
+    tenants = list(selectors.dashboard_queryset(request.user, f))
+    states = selectors.step_states(tenants)
+    writer = csv.writer(_Echo())
+
+    def rows() -> Any:
+        yield writer.writerow(CSV_COLUMNS)
+        for t in tenants:
+            r = _row(t)
+            yield writer.writerow(
+                [
+                    _csv_safe(t.name),
+                    t.code,
+                    r["manager"],
+                    t.finished_steps,
+                    r["current_step"],
+                    r["health_label"],
+                    t.last_activity_at.isoformat() if t.last_activity_at else "",
+                    t.last_verification_status,
+                    t.last_verified_at.isoformat() if t.last_verified_at else "",
+                    *[states[t.pk].get(k, "not_started") for k in steps.STEP_KEYS],
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="tenants-{stamp}.csv"'
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    # A name starting with = + - @ would run as a formula when the file opens in a spreadsheet.
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@login_required
+@require_GET
+def tenant_detail(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    tenant = access.staff_tenant_or_404(request.user, code)
+    overview = selectors.wizard_overview(tenant)
+    events = Paginator(
+        AuditEvent.objects.filter(tenant=tenant).select_related("actor"), 50
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "manage/tenant.html",
+        {
+            "tenant": tenant,
+            "overview": overview,
+            "events": events,
+            "members": Membership.objects.filter(tenant=tenant).select_related("user"),
+            "invitations": Invitation.objects.filter(tenant=tenant, accepted_at=None),
+            "can_reset": access.can_reset(request.user),
+            "reset_form": ResetForm(),
+            "invite_form": InvitationForm(),
+            "steps": steps.STEPS,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reset(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """GET: exactly what would be cleared, and the reason field. POST: do it."""
+    tenant = access.staff_tenant_or_404(request.user, code)
+    access.require_reset(request.user)
+    source = request.POST if request.method == "POST" else request.GET
+    from_step = source.get("from_step", "")
+    if from_step and from_step not in steps.STEPS_BY_KEY:
+        raise Http404("No such step.")
+    plan = services.reset_plan(tenant, from_step or None)
+    form = ResetForm(
+        request.POST if request.method == "POST" else None, initial={"from_step": from_step}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.wizard_reset(
+                tenant=tenant,
+                from_step=from_step or None,
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+                resume_url=request.build_absolute_uri(reverse("wizard:resume", args=[tenant.code])),
+            )
+        except services.ResetRefused as e:
+            form.add_error("reason", str(e))
+        else:
+            messages.success(
+                request,
+                f"Reset from '{steps.STEPS_BY_KEY[plan.from_step].title}'. The tenant's owners "
+                "were emailed.",
+            )
+            return redirect("manage:tenant", tenant.code)
+    return render(
+        request,
+        "manage/reset_confirm.html",
+        {"tenant": tenant, "form": form, "plan": plan, "from_step": from_step},
+    )
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    tenant = access.staff_tenant_or_404(request.user, code)
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        services.invitation_create(
+            tenant=tenant,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            user=request.user,
+            accept_url=lambda token: request.build_absolute_uri(
+                reverse("invitation_accept", args=[token])
+            ),
+        )
+        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect("manage:tenant", tenant.code)

@@ -12,12 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
-from django_htmx.middleware import HtmxDetails
 
 from wizard import selectors, services, steps
 from wizard.autotask import AutotaskError
@@ -25,12 +24,9 @@ from wizard.autotask.sandbox import SANDBOX_SECRET, SCENARIOS
 from wizard.crypto import SecretUnreadable
 from wizard.forms import StepForm, form_class_for
 from wizard.models import Tenant
+from wizard.views._types import HtmxHttpRequest
 
 PICKER_STEPS = ("recurring-contract", "annual-contract")
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 CONFLICT_MESSAGE = (

@@ -1,0 +1,68 @@
+"""JSON for staff: the dashboard's rows with per-step states (documented in docs/api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+from wizard import access, selectors, steps
+from wizard.models import Tenant
+
+API_PAGE_SIZE = 50
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def tenant_json(t: Tenant, states: dict[str, str]) -> dict[str, Any]:
+    health = getattr(t, "health", "")
+    return {
+        "id": str(t.code),
+        "name": t.name,
+        "account_manager": t.account_manager.get_username() if t.account_manager else None,
+        "progress": {"finished": t.finished_steps, "total": len(steps.STEPS)},
+        "current_step": (
+            None
+            if t.current_step_index > len(steps.STEPS)
+            else steps.STEPS[t.current_step_index - 1].key
+        ),
+        "state": health,
+        "last_activity_at": _iso(t.last_activity_at),
+        "last_verification": {
+            "status": t.last_verification_status or None,
+            "at": _iso(t.last_verified_at),
+        },
+        "steps": {key: states.get(key, "not_started") for key in steps.STEP_KEYS},
+    }
+
+
+@login_required
+@require_GET
+def tenants(request: HttpRequest) -> JsonResponse:
+    if not access.is_staff(request.user):
+        return JsonResponse({"error": "Not found."}, status=404)
+    f = selectors.DashboardFilter.from_query(request.GET)
+    paginator = Paginator(selectors.dashboard_queryset(request.user, f), API_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    states = selectors.step_states(items)
+    base = request.build_absolute_uri(request.path)
+
+    def link(number: int) -> str:
+        return f"{base}?{f.as_query(page=str(number))}"
+
+    return JsonResponse(
+        {
+            "count": paginator.count,
+            "page": page.number,
+            "pages": paginator.num_pages,
+            "next": link(page.next_page_number()) if page.has_next() else None,
+            "previous": link(page.previous_page_number()) if page.has_previous() else None,
+            "results": [tenant_json(t, states[t.pk]) for t in items],
+        }
+    )
