@@ -163,7 +163,7 @@ class Command(BaseCommand):
             step_key="recurring-contract",
             user=None,
             field="customers",
-            item={"company_id": 101, "contract_id": contract_id},
+            item={"company_id": company_id, "contract_id": contract_id},
             key="contract_id",
         )
         self._ticks(tenant, "recurring-contract")
