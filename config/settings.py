@@ -171,7 +171,17 @@ STUCK_AFTER_DAYS: int = env.int("STUCK_AFTER_DAYS", default=7)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "wizard.logging.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's own request errors go through the same redacting handler, not mail_admins.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
+
+# Error reports (DEBUG pages, mail_admins) hide these settings and POST fields.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "wizard.logging.SecretsExceptionReporterFilter"

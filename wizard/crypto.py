@@ -45,4 +45,9 @@ def decrypt_secret(token: str) -> str:
 
 def reencrypt_secret(token: str) -> str:
     """Re-encrypt a token with the newest key (for rotate_secret_keys)."""
-    return _fernet().rotate(token.encode("ascii")).decode("ascii")
+    try:
+        return _fernet().rotate(token.encode("ascii")).decode("ascii")
+    except InvalidToken as e:
+        raise SecretUnreadable(
+            "The stored Secret cannot be decrypted with the configured keys."
+        ) from e

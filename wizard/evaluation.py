@@ -69,14 +69,17 @@ def evaluate(
     checklist: Sequence[str],
     check_results: Sequence[dict[str, Any]],
     has_credentials: bool,
+    unfinished_before: Sequence[str] = (),
 ) -> Evaluation:
-    branch = str(answers.get("branch", ""))
-    required = [i.id for i in step.checklist_for(branch)]
+    required = [i.id for i in step.checklist_for(step.branch_of(answers))]
     ticked = [i for i in required if i in checklist]
     if state == StepState.SKIPPED:
         return Evaluation(StepState.SKIPPED, (), len(ticked), len(required))
 
     blockers = input_blockers(step, answers, has_credentials=has_credentials)
+    if step.key == "review" and unfinished_before:
+        # The review is the summary: it cannot be done while an earlier step is open.
+        blockers.append("Finish the earlier steps first: " + ", ".join(unfinished_before) + ".")
     missing = len(required) - len(ticked)
     if missing:
         blockers.append(

@@ -45,6 +45,11 @@ class Tenant(models.Model):
     last_verified_at = models.DateTimeField(null=True, blank=True)
     last_verification_status = models.CharField(max_length=10, blank=True, default="")
 
+    # Lockout safety: Autotask locks an API user after repeated failed logins, so after two
+    # rejected credentials in a row the wizard stops trying until this time.
+    auth_failures = models.PositiveSmallIntegerField(default=0)
+    auth_paused_until = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["name"]
         permissions = [

@@ -90,6 +90,7 @@ def wizard_overview(tenant: Tenant) -> WizardOverview:
     rows = {p.step_key: p for p in StepProgress.objects.filter(tenant=tenant)}
     cred = AutotaskCredential.objects.filter(tenant=tenant).only("username").first()
     views = []
+    unfinished: list[str] = []
     for number, step in enumerate(steps.STEPS, start=1):
         progress = rows.get(step.key) or StepProgress(tenant=tenant, step_key=step.key)
         views.append(
@@ -104,9 +105,12 @@ def wizard_overview(tenant: Tenant) -> WizardOverview:
                     checklist=progress.checklist,
                     check_results=progress.check_results,
                     has_credentials=cred is not None,
+                    unfinished_before=unfinished if step.key == "review" else (),
                 ),
             )
         )
+        if progress.state not in (StepState.DONE, StepState.SKIPPED):
+            unfinished.append(step.title)
     return WizardOverview(
         tenant=tenant,
         steps=tuple(views),

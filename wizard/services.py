@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +22,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from wizard import checks, crypto, steps
-from wizard.autotask import AutotaskClient, Credentials, build_session
+from wizard.autotask import AuthenticationFailed, AutotaskClient, Credentials, build_session
 from wizard.autotask.sandbox import default_sandbox, install_sandbox
 from wizard.cache_mapping import CacheMapping
 from wizard.evaluation import evaluate
@@ -104,8 +106,22 @@ def _has_credentials(tenant: Tenant) -> bool:
     return AutotaskCredential.objects.filter(tenant=tenant).exists()
 
 
-def _finish(progress: StepProgress, user: Actor) -> StepProgress:
-    """Recompute the state from the stored facts, save, audit a state change, touch the tenant."""
+def _unfinished_before(progress: StepProgress) -> list[str]:
+    if progress.step_key != "review":
+        return []
+    states = dict(
+        StepProgress.objects.filter(tenant_id=progress.tenant_id)
+        .exclude(step_key="review")
+        .values_list("step_key", "state")
+    )
+    return [
+        s.title
+        for s in steps.STEPS[:-1]
+        if states.get(s.key) not in (StepState.DONE, StepState.SKIPPED)
+    ]
+
+
+def _evaluate_and_save(progress: StepProgress, user: Actor) -> None:
     old_state = progress.state
     result = evaluate(
         progress.step,
@@ -114,6 +130,7 @@ def _finish(progress: StepProgress, user: Actor) -> StepProgress:
         checklist=progress.checklist,
         check_results=progress.check_results,
         has_credentials=_has_credentials(progress.tenant),
+        unfinished_before=_unfinished_before(progress),
     )
     progress.state = result.state
     progress.version += 1
@@ -127,6 +144,21 @@ def _finish(progress: StepProgress, user: Actor) -> StepProgress:
             step_key=progress.step_key,
             detail={"from": old_state, "to": result.state},
         )
+
+
+def _finish(progress: StepProgress, user: Actor) -> StepProgress:
+    """Recompute the state from the stored facts, save, audit a state change, touch the tenant."""
+    _evaluate_and_save(progress, user)
+    if progress.step_key != "review":
+        # The review's state depends on every earlier step: keep it in line.
+        review = (
+            StepProgress.objects.select_for_update()
+            .filter(tenant_id=progress.tenant_id, step_key="review")
+            .first()
+        )
+        if review is not None and (review.answers or review.checklist or review.check_results):
+            review.tenant = progress.tenant
+            _evaluate_and_save(review, user)
     tenant_summary_refresh(progress.tenant_id)
     return progress
 
@@ -275,6 +307,7 @@ def checklist_update(
         return _finish(progress, user)
 
 
+@sensitive_variables("secret")
 def credentials_save(*, tenant: Tenant, user: Actor, username: str, secret: str | None) -> None:
     """Store the API username and, when given, a new Secret (encrypted before it is stored).
 
@@ -374,6 +407,7 @@ def verification_record(
     results: list[dict[str, Any]],
     verified_at: Any = None,
     calls: int | None = None,
+    audited: bool = True,
 ) -> StepProgress:
     """Store one verification run's results; the step's state follows them.
 
@@ -394,17 +428,18 @@ def verification_record(
         Tenant.objects.filter(pk=tenant.pk).update(
             last_verified_at=progress.verified_at, last_verification_status=checks.worst_of(results)
         )
-        audit(
-            tenant=tenant,
-            user=user,
-            action=AuditEvent.Action.VERIFICATION_RUN,
-            step_key=step_key,
-            detail={
-                "counts": counts,
-                "failed": sorted({r["id"] for r in results if r["status"] == "fail"}),
-                **({"calls": calls} if calls is not None else {}),
-            },
-        )
+        if audited:
+            audit(
+                tenant=tenant,
+                user=user,
+                action=AuditEvent.Action.VERIFICATION_RUN,
+                step_key=step_key,
+                detail={
+                    "counts": counts,
+                    "failed": sorted({r["id"] for r in results if r["status"] == "fail"}),
+                    **({"calls": calls} if calls is not None else {}),
+                },
+            )
         return _finish(progress, user)
 
 
@@ -425,6 +460,46 @@ class CredentialsMissing(Exception):
     pass
 
 
+class AutotaskPaused(Exception):
+    """Credential tests are paused for this tenant (lockout safety)."""
+
+
+AUTH_FAILURES_BEFORE_PAUSE = 2
+AUTH_PAUSE = datetime.timedelta(minutes=15)
+CREDENTIAL_VERDICTS = {"authentication_failed", "unknown_username", "integration_code_rejected"}
+
+
+def _check_auth_pause(tenant: Tenant) -> None:
+    until = Tenant.objects.filter(pk=tenant.pk).values_list("auth_paused_until", flat=True)[0]
+    now = timezone.now()
+    if until is not None and until > now:
+        minutes = max(1, round((until - now).total_seconds() / 60))
+        raise AutotaskPaused(
+            "Autotask rejected this API user's credentials twice in a row. Autotask locks a "
+            "user after repeated failed logins, so the wizard will not try again for "
+            f"{minutes} minute{'s' if minutes != 1 else ''} (until {until:%H:%M} UTC). "
+            "Meanwhile, check the Secret. If the user is already locked, open it in Autotask "
+            "(Admin > Resources (Users)), go to its Security tab, untick Locked, make sure "
+            "Active is ticked, and save."
+        )
+
+
+def _record_auth_outcome(tenant: Tenant, *, rejected: bool, accepted: bool) -> None:
+    if rejected:
+        with transaction.atomic():
+            # Locked, so two failures at the same moment both count.
+            row = Tenant.objects.select_for_update().only("auth_failures").get(pk=tenant.pk)
+            failures = row.auth_failures + 1
+            paused = timezone.now() + AUTH_PAUSE if failures >= AUTH_FAILURES_BEFORE_PAUSE else None
+            Tenant.objects.filter(pk=tenant.pk).update(
+                auth_failures=failures, auth_paused_until=paused
+            )
+        if paused is not None:
+            logger.warning("credential tests paused tenant=%s until=%s", tenant.code, paused)
+    elif accepted:
+        Tenant.objects.filter(pk=tenant.pk).update(auth_failures=0, auth_paused_until=None)
+
+
 class NothingToVerify(Exception):
     """The step's inputs are not there yet (e.g. no customer chosen)."""
 
@@ -436,6 +511,7 @@ class VerificationOutcome:
     calls: int
 
 
+@sensitive_variables("secret")
 def autotask_client(username: str, secret: str, *, scope: str) -> AutotaskClient:
     """A client for one Autotask (or the sandbox when AUTOTASK_SANDBOX is on).
 
@@ -463,6 +539,7 @@ def autotask_client(username: str, secret: str, *, scope: str) -> AutotaskClient
 
 
 def _client_for(tenant: Tenant) -> AutotaskClient:
+    _check_auth_pause(tenant)
     cred = AutotaskCredential.objects.filter(tenant=tenant).first()
     if cred is None:
         raise CredentialsMissing(
@@ -490,6 +567,23 @@ def verification_inputs(tenant: Tenant) -> checks.Inputs:
         sync_start=str(recurring.get("sync_start", "")),
         annual=annual,
     )
+
+
+NOT_RECHECKED = checks.CheckResult(
+    "connection",
+    checks.UNKNOWN,
+    "Checked again in the review",
+    evidence="Not checked: the API user could not connect (see step 3, The API user).",
+)
+
+
+def _verified_step_keys(tenant: Tenant) -> list[str]:
+    """Steps (other than the review) holding results from an earlier verification."""
+    return [
+        p.step_key
+        for p in StepProgress.objects.filter(tenant=tenant).exclude(step_key="review")
+        if p.check_results and p.state != StepState.SKIPPED
+    ]
 
 
 def _claim(tenant: Tenant, step_key: str) -> None:
@@ -535,18 +629,31 @@ def step_verify(*, tenant: Tenant, step_key: str, user: Actor) -> VerificationOu
         client = _client_for(tenant)
         if step_key == "review":
             by_step = checks.run_all(client, inputs)
+            if list(by_step) == ["api-user"] and checks.worst(by_step["api-user"]) != checks.PASS:
+                # No connection: the other steps' earlier verdicts no longer hold either.
+                for key in _verified_step_keys(tenant):
+                    by_step.setdefault(key, [NOT_RECHECKED])
             for key, step_results in by_step.items():
                 if key != "review":
+                    # Part of the review's run: the review's one audit event covers them.
                     verification_record(
                         tenant=tenant,
                         step_key=key,
                         user=user,
                         results=[r.as_dict() for r in step_results],
+                        audited=False,
                     )
             results = [r for rs in by_step.values() for r in rs]
         else:
             results = checks.run_step(step_key, client, inputs)
         stored = [r.as_dict() for r in results]
+        _record_auth_outcome(
+            tenant,
+            rejected=any(r.error == "authentication_failed" for r in results),
+            accepted=bool(results)
+            and not any(r.error in CREDENTIAL_VERDICTS for r in results)
+            and any(r.status == checks.PASS for r in results),
+        )
         verification_record(
             tenant=tenant, step_key=step_key, user=user, results=stored, calls=client.calls
         )
@@ -562,6 +669,17 @@ def step_verify(*, tenant: Tenant, step_key: str, user: Actor) -> VerificationOu
         _release(tenant, step_key)
 
 
+@contextmanager
+def _watch_auth(tenant: Tenant) -> Iterator[None]:
+    """Count a rejected login from a picker call towards the lockout pause, too."""
+    try:
+        yield
+    except AuthenticationFailed:
+        _record_auth_outcome(tenant, rejected=True, accepted=False)
+        raise
+    _record_auth_outcome(tenant, rejected=False, accepted=True)
+
+
 def company_search(
     *, tenant: Tenant, query: str, after: int = 0, page_size: int = 20
 ) -> tuple[list[dict[str, Any]], int | None]:
@@ -571,6 +689,13 @@ def company_search(
     keeps every page one call, whatever the number of companies.
     """
     client = _client_for(tenant)
+    with _watch_auth(tenant):
+        return _company_search(client, query=query, after=after, page_size=page_size)
+
+
+def _company_search(
+    client: AutotaskClient, *, query: str, after: int, page_size: int
+) -> tuple[list[dict[str, Any]], int | None]:
     filters: list[dict[str, Any]] = [
         {"op": "eq", "field": "isActive", "value": True},
         {"op": "gt", "field": "id", "value": after},
@@ -592,6 +717,11 @@ def company_search(
 def contract_choices(*, tenant: Tenant, company_id: int) -> list[dict[str, Any]]:
     """The contracts of one company, labelled with their type and status for the picker."""
     client = _client_for(tenant)
+    with _watch_auth(tenant):
+        return _contract_choices(client, company_id)
+
+
+def _contract_choices(client: AutotaskClient, company_id: int) -> list[dict[str, Any]]:
     rows = client.query(
         "Contracts",
         [{"op": "eq", "field": "companyID", "value": company_id}],

@@ -9,7 +9,9 @@ Step keys are stored in the database and used in URLs: never rename a shipped ke
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 VENDOR_NAME = "Rhipe - Cloud Services"
 DEFAULT_LEVEL_NAME = "API User (system) (API-only)"
@@ -80,6 +82,11 @@ class Step:
     branches: tuple[Branch, ...] = ()
     # Steps whose data this step's verification needs (e.g. the API user's credentials).
     verification_needs: tuple[str, ...] = field(default=())
+    # The answer that picks the branch of the instructions and checklist, if any.
+    branch_field: str = ""
+
+    def branch_of(self, answers: Mapping[str, Any]) -> str:
+        return str(answers.get(self.branch_field, "")) if self.branch_field else ""
 
     def checklist_for(self, branch: str) -> tuple[ChecklistItem, ...]:
         return tuple(i for i in self.checklist if not i.branch or i.branch == branch)
@@ -143,6 +150,7 @@ STEPS: tuple[Step, ...] = (
             "Billing Sync writes invoice lines into your own Autotask PSA, so you need an "
             "Autotask account before anything else, and someone who can use its Admin menu."
         ),
+        branch_field="branch",
         branches=(
             Branch("new", "I need a new Autotask account", "We don't use Autotask PSA yet."),
             Branch("existing", "We already use Autotask", "We have an Autotask PSA account."),
@@ -408,9 +416,11 @@ STEPS: tuple[Step, ...] = (
                 ),
             ),
         ),
+        # Only asked of partners who have annual customers ("yes" below).
+        branch_field="has_annual",
         checklist=(
-            ChecklistItem("fixed-price-created", "Each annual customer has a new contract."),
-            ChecklistItem("type-fixed-price", "Its contract type is Fixed Price."),
+            ChecklistItem("fixed-price-created", "Each annual customer has a new contract.", "yes"),
+            ChecklistItem("type-fixed-price", "Its contract type is Fixed Price.", "yes"),
         ),
     ),
     Step(

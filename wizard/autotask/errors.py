@@ -178,8 +178,9 @@ class Throttled(AutotaskError):
         when = "in a few minutes"
         if self.retry_after is not None:
             minutes = max(1, round(self.retry_after / 60))
+            seconds = round(self.retry_after)
             when = (
-                f"in about {round(self.retry_after)} seconds"
+                f"in about {seconds} second{'s' if seconds != 1 else ''}"
                 if self.retry_after < 90
                 else f"in about {minutes} minutes"
             )

@@ -23,7 +23,9 @@ FIXED_PRICE = "Fixed Price"
 # confirmed by Autotask's ContractServices page; Active = 1 by every client seen).
 FALLBACK_VALUES = {("contractType", RECURRING): "7", ("status", "Active"): "1"}
 ENDING_SOON_DAYS = 31
-CONTRACTS_PATH = "Contracts > (search for the contract) > Edit"
+# Where the partner edits a contract: named in words, not as a menu path, because the guide
+# gives none and Autotask's contract menus differ by version.
+CONTRACTS_EDIT = "Open the contract in Autotask and edit it"
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,18 @@ def _date(value: Any) -> datetime.date | None:
         return None
 
 
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _day(d: datetime.date) -> str:
     return f"{d.day} {d:%B %Y}"
 
@@ -96,7 +110,7 @@ def load(client: AutotaskClient, rows: Sequence[dict[str, Any]]) -> Loaded:
     )
     company_ids = {int(r["company_id"]) for r in rows}
     company_ids |= {
-        int(c["companyID"]) for c in contracts.values() if c.get("companyID") is not None
+        cid for c in contracts.values() if (cid := _int_or_none(c.get("companyID"))) is not None
     }
     companies = _fetch(client, "Companies", sorted(company_ids), ["id", "companyName", "isActive"])
     return Loaded(picklists, contracts, companies)
@@ -143,7 +157,8 @@ def _common(
             subject=subject,
         )
     ]
-    if int(contract.get("companyID", -1)) != int(row["company_id"]):
+    owner_id = _int_or_none(contract.get("companyID"))
+    if owner_id != int(row["company_id"]):
         out.append(
             CheckResult(
                 "contract.company",
@@ -155,7 +170,7 @@ def _common(
                 subject=subject,
             )
         )
-    company = loaded.companies.get(int(contract.get("companyID", row["company_id"])))
+    company = loaded.companies.get(owner_id if owner_id is not None else int(row["company_id"]))
     if company is not None and company.get("isActive") is False:
         out.append(
             CheckResult(
@@ -212,7 +227,7 @@ def _common(
                 FAIL,
                 "The contract is active",
                 evidence=f"Its status is {types.statuses.get(status, status or 'empty')}.",
-                fix=f"In Autotask ({CONTRACTS_PATH}), set Status to Active.",
+                fix=f"{CONTRACTS_EDIT}: set Status to Active.",
                 subject=subject,
             )
         )
@@ -236,7 +251,7 @@ def _common(
                 "The contract's end date has not passed",
                 evidence=f"It ended on {_day(end)}. Billing Sync does not offer contracts past "
                 "their end date.",
-                fix=f"In Autotask ({CONTRACTS_PATH}), move the End Date into the future, or renew "
+                fix=f"{CONTRACTS_EDIT}: move the End Date into the future, or renew "
                 "the contract and pick the new one.",
                 subject=subject,
             )
@@ -289,7 +304,7 @@ def run_recurring(
                     "The contract starts on or before the first day of synced usage",
                     evidence=f"The contract {when}; the sync copies usage from "
                     f"{_day(first_usage)} (billing in arrears).",
-                    fix=f"In Autotask ({CONTRACTS_PATH}), set Start Date to {_day(first_usage)} "
+                    fix=f"{CONTRACTS_EDIT}: set Start Date to {_day(first_usage)} "
                     "or earlier"
                     + (
                         ", or start the sync with the next invoice."
@@ -315,7 +330,7 @@ def run_recurring(
                     "contract.start-first-of-month",
                     WARN,
                     "The contract starts on the 1st",
-                    evidence=f"It starts on the {start.day}th day of the month, so Autotask "
+                    evidence=f"It starts on the {_ordinal(start.day)} of the month, so Autotask "
                     "prorates the first period and adds prorated line items.",
                     fix=f"Set Start Date to the 1st ({_day(start.replace(day=1))}).",
                     subject=subject,
@@ -350,7 +365,7 @@ def run_annual(
                 "The Fixed Price contract type is active in your Autotask",
                 evidence="Autotask lists no active Fixed Price contract type.",
                 fix="Ask your Autotask administrator to activate the Fixed Price contract type "
-                "(Admin > Contracts settings), then create the annual contracts.",
+                "for new contracts, then create the annual contracts.",
             )
         )
         return results
@@ -375,7 +390,7 @@ def run_annual(
                     FAIL,
                     "The contract's dates are valid",
                     evidence="The start date is missing or after the end date.",
-                    fix=f"In Autotask ({CONTRACTS_PATH}), correct Start Date and End Date.",
+                    fix=f"{CONTRACTS_EDIT}: correct Start Date and End Date.",
                     subject=subject,
                 )
             )

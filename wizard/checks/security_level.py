@@ -96,8 +96,8 @@ def _check_entity(need: Need, access: EntityAccess) -> CheckResult:
             evidence=f"Access to {need.label} is restricted (e.g. only records the user owns) "
             f"for: {', '.join(VERBS[o] for o in restricted)}. Autotask then returns "
             "fewer records without any error, so Billing Sync may silently miss some.",
-            fix=f"In {LEVELS_PATH}, open the API user's level; in {need.area} set "
-            f"{need.boxes} to All rather than a restricted choice.",
+            fix=f"In {LEVELS_PATH}, open the API user's level; in {need.area}, grant "
+            f"{need.boxes} without restriction (All, not Mine or a line of business).",
         )
     return CheckResult(
         check_id,
@@ -149,11 +149,15 @@ def _internal_cost(client: AutotaskClient) -> CheckResult:
     except AutotaskError as e:
         return from_error("access.internal-cost", title, e)
     if not services:
+        # Not a reason to hold the step back: Billing Sync creates the services itself.
         return CheckResult(
             "access.internal-cost",
-            UNKNOWN,
+            WARN,
             title,
-            evidence="No Services to look at, so cost visibility cannot be inferred yet.",
+            evidence="No Services to look at yet, so cost visibility cannot be inferred. Make "
+            "sure the level has Can View Internal Cost and Sensitive Data.",
+            fix=f"In {LEVELS_PATH}, open the API user's level; under OTHER > Miscellaneous tick "
+            "Can View Internal Cost and Sensitive Data.",
         )
     with_cost = [s for s in services if s.get("unitCost") is not None]
     if with_cost:

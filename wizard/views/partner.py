@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
@@ -116,7 +117,7 @@ def _picker(
             picker["contracts"] = services.contract_choices(tenant=tenant, company_id=company)
     except AutotaskError as e:
         picker["error"] = e.user_message
-    except (services.CredentialsMissing, SecretUnreadable) as e:
+    except (services.CredentialsMissing, services.AutotaskPaused, SecretUnreadable) as e:
         picker["error"] = str(e)
     return picker
 
@@ -139,7 +140,7 @@ def _render_step(
 ) -> HttpResponse:
     overview = selectors.wizard_overview(tenant)
     current = overview.get(step.key)
-    branch = str(current.progress.answers.get("branch", ""))
+    branch = step.branch_of(current.progress.answers)
     if form is None:
         form = form_class_for(step.key)(step=step, branch=branch, initial=_initial(step, overview))
     sync_start = current.progress.answers.get("sync_start")
@@ -154,7 +155,7 @@ def _render_step(
         "current": current,
         "step": step,
         "branch": branch,
-        "sections": step.sections_for(branch) if step.branches else step.sections,
+        "sections": step.sections_for(branch) if branch else step.sections,
         "form": form,
         "conflict": conflict,
         "previous": steps.previous_step(step.key),
@@ -174,6 +175,7 @@ def _render_step(
 
 
 @login_required
+@sensitive_post_parameters("secret")
 @require_http_methods(["GET", "POST"])
 def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     tenant = selectors.tenant_for_member(request.user, code)
@@ -182,9 +184,10 @@ def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
         return _render_step(request, tenant, step)
 
     overview = selectors.wizard_overview(tenant)
-    stored_branch = str(overview.get(step.key).progress.answers.get("branch", ""))
-    posted_branch = request.POST.get("branch", "")
-    branch = posted_branch if posted_branch in {b.key for b in step.branches} else stored_branch
+    branch = step.branch_of(overview.get(step.key).progress.answers)
+    if step.branch_field and step.branch_field in request.POST:
+        # The branch chosen in this very submit decides which ticks belong to it.
+        branch = step.branch_of(request.POST)
     form = form_class_for(step.key)(request.POST, step=step, branch=branch)
     if not form.is_valid():
         return _render_step(request, tenant, step, form)
@@ -317,7 +320,7 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
         outcome = services.step_verify(tenant=tenant, step_key=step.key, user=request.user)
     except services.VerificationInProgress as e:
         messages.info(request, str(e))
-    except (services.CredentialsMissing, services.NothingToVerify) as e:
+    except (services.CredentialsMissing, services.NothingToVerify, services.AutotaskPaused) as e:
         messages.error(request, str(e))
     except SecretUnreadable:
         messages.error(
