@@ -164,6 +164,8 @@ AUTOTASK_ZONE_INFORMATION_URL: str = env.str(
     default="https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation",
 )
 AUTOTASK_TIMEOUT_SECONDS: float = env.float("AUTOTASK_TIMEOUT_SECONDS", default=15.0)
+# First wait before retrying a read (doubles each retry; never for a 401).
+AUTOTASK_BACKOFF_SECONDS: float = env.float("AUTOTASK_BACKOFF_SECONDS", default=0.5)
 
 # Wizard
 STUCK_AFTER_DAYS: int = env.int("STUCK_AFTER_DAYS", default=7)

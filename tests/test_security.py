@@ -35,8 +35,15 @@ PROD_ENV = {
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_check_deploy_is_clean_in_production() -> None:
@@ -45,8 +52,9 @@ def test_check_deploy_is_clean_in_production() -> None:
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "SECRET_ENCRYPTION_KEYS",
-                                  "AUTOTASK_INTEGRATION_CODE"])
+@pytest.mark.parametrize(
+    "name", ["SECRET_KEY", "SECRET_ENCRYPTION_KEYS", "AUTOTASK_INTEGRATION_CODE"]
+)
 def test_a_missing_secret_stops_start_up_naming_it(name) -> None:
     env = {k: v for k, v in PROD_ENV.items() if k != name}
     result = manage("check", env=env)
@@ -91,8 +99,9 @@ def test_login_is_throttled_after_five_failures(owner) -> None:
 def test_rotate_secret_keys_reencrypts_with_the_newest_key(settings, tenant, capsys) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.SECRET_ENCRYPTION_KEYS = [old]
-    services.credentials_save(tenant=tenant, user=None, username="a@x.example",
-                              secret="Rotate-Me-123")
+    services.credentials_save(
+        tenant=tenant, user=None, username="a@x.example", secret="Rotate-Me-123"
+    )
     settings.SECRET_ENCRYPTION_KEYS = [new, old]
     call_command("rotate_secret_keys")
     token = AutotaskCredential.objects.get(tenant=tenant).secret_encrypted
@@ -103,21 +112,26 @@ def test_rotate_secret_keys_reencrypts_with_the_newest_key(settings, tenant, cap
 
 
 def test_log_filter_redacts_credentials() -> None:
-    assert redact("headers={'Secret': 'abc123', 'UserName': 'u'}") == \
-        "headers={'Secret': '***', 'UserName': 'u'}"
+    assert (
+        redact("headers={'Secret': 'abc123', 'UserName': 'u'}")
+        == "headers={'Secret': '***', 'UserName': 'u'}"
+    )
     assert redact("POST secret=hunter2&x=1") == "POST secret=***&x=1"
     assert "gAAAAA" not in redact("token gAAAAABlongfernettokenvalue0123456789012345678901234567")
-    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "sent %s", ({"Secret": "p4ss"},),
-                               None)
+    record = logging.LogRecord(
+        "x", logging.ERROR, __file__, 1, "sent %s", ({"Secret": "p4ss"},), None
+    )
     RedactSecretsFilter().filter(record)
     assert "p4ss" not in record.getMessage()
 
 
 # --- the full walk: the plaintext Secret is nowhere ------------------------------------------
 
+
 @pytest.mark.django_db
-def test_the_secret_is_found_nowhere_after_a_full_walk(settings, owner, tenant, caplog,
-                                                       django_capture_on_commit_callbacks) -> None:
+def test_the_secret_is_found_nowhere_after_a_full_walk(
+    settings, owner, tenant, caplog, django_capture_on_commit_callbacks
+) -> None:
     """Walk every step with a real (sandbox) Secret, then search everything for it."""
     settings.AUTOTASK_SANDBOX = True
     cache.clear()
@@ -132,16 +146,46 @@ def test_the_secret_is_found_nowhere_after_a_full_walk(settings, owner, tenant, 
         bodies.append(content.decode())
 
     base = f"/t/{tenant.code}"
-    keep(c.post(f"{base}/account/", {"branch": "existing", "checklist": ["signed-in",
-                "admin-access"], "checklist_shown": "", "action": "next"}, follow=True))
-    keep(c.post(f"{base}/api-user/", {"username": "healthy@sandbox.example", "secret": secret,
+    keep(
+        c.post(
+            f"{base}/account/",
+            {
+                "branch": "existing",
+                "checklist": ["signed-in", "admin-access"],
+                "checklist_shown": "",
+                "action": "next",
+            },
+            follow=True,
+        )
+    )
+    keep(
+        c.post(
+            f"{base}/api-user/",
+            {
+                "username": "healthy@sandbox.example",
+                "secret": secret,
                 "checklist": [i.id for i in steps.STEPS_BY_KEY["api-user"].checklist],
-                "checklist_shown": "", "action": "save"}, follow=True))
+                "checklist_shown": "",
+                "action": "save",
+            },
+            follow=True,
+        )
+    )
     for key in ("api-user", "security-level"):
         keep(c.post(f"{base}/{key}/verify/", follow=True))
-    keep(c.post(f"{base}/recurring-contract/", {
-        "sync_start": "next", "add_company_id": "101", "add_contract_id": "2001",
-        "checklist_shown": "", "action": "add"}, follow=True))
+    keep(
+        c.post(
+            f"{base}/recurring-contract/",
+            {
+                "sync_start": "next",
+                "add_company_id": "101",
+                "add_contract_id": "2001",
+                "checklist_shown": "",
+                "action": "add",
+            },
+            follow=True,
+        )
+    )
     keep(c.get(f"{base}/recurring-contract/", {"q": "Contoso"}))
     keep(c.post(f"{base}/recurring-contract/verify/", follow=True))
     keep(c.post(f"{base}/annual-contract/skip/", follow=True))
@@ -152,15 +196,27 @@ def test_the_secret_is_found_nowhere_after_a_full_walk(settings, owner, tenant, 
     # Staff views of the same tenant.
     staff = Client()
     from tests.conftest import make_user
+
     admin = make_user("root", is_staff=True, is_superuser=True)
     staff.force_login(admin)
-    for url in ("/manage/", f"/manage/t/{tenant.code}/", "/manage/export.csv",
-                "/api/v1/tenants/", f"/admin/wizard/tenant/{tenant.pk}/change/",
-                "/admin/wizard/autotaskcredential/", "/admin/wizard/auditevent/"):
+    for url in (
+        "/manage/",
+        f"/manage/t/{tenant.code}/",
+        "/manage/export.csv",
+        "/api/v1/tenants/",
+        f"/admin/wizard/tenant/{tenant.pk}/change/",
+        "/admin/wizard/autotaskcredential/",
+        "/admin/wizard/auditevent/",
+    ):
         keep(staff.get(url))
     with django_capture_on_commit_callbacks(execute=True):
-        keep(staff.post(f"/manage/t/{tenant.code}/reset/", {"from_step": "review",
-                                                             "reason": "check"}, follow=True))
+        keep(
+            staff.post(
+                f"/manage/t/{tenant.code}/reset/",
+                {"from_step": "review", "reason": "check"},
+                follow=True,
+            )
+        )
 
     the_walk_worked = StepProgress.objects.get(tenant=tenant, step_key="api-user").check_results
     assert the_walk_worked and {r["status"] for r in the_walk_worked} == {"pass"}
@@ -190,9 +246,15 @@ def test_an_error_page_shows_nothing_of_the_request(owner, tenant, monkeypatch) 
     monkeypatch.setattr(services, "credentials_save", boom)
     c = Client(raise_request_exception=False)
     c.force_login(owner)
-    r = c.post(f"/t/{tenant.code}/api-user/", {"username": "a@x.example",
-                                               "secret": "Leak-Me-Not-42",
-                                               "checklist_shown": "", "action": "save"})
+    r = c.post(
+        f"/t/{tenant.code}/api-user/",
+        {
+            "username": "a@x.example",
+            "secret": "Leak-Me-Not-42",
+            "checklist_shown": "",
+            "action": "save",
+        },
+    )
     assert r.status_code == 500
     assert "Leak-Me-Not-42" not in r.content.decode()
     assert "Nothing you saved is lost" in r.content.decode()
@@ -200,35 +262,59 @@ def test_an_error_page_shows_nothing_of_the_request(owner, tenant, monkeypatch) 
 
 # --- lockout safety --------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_two_wrong_secrets_pause_credential_tests(settings, owner_client, tenant) -> None:
     settings.AUTOTASK_SANDBOX = True
     cache.clear()
     sandbox = default_sandbox(settings.AUTOTASK_INTEGRATION_CODE)
     base = f"/t/{tenant.code}/api-user"
-    owner_client.post(f"{base}/", {"username": "healthy@sandbox.example", "secret": "wrong-1",
-                                   "checklist_shown": "", "action": "save"})
+    owner_client.post(
+        f"{base}/",
+        {
+            "username": "healthy@sandbox.example",
+            "secret": "wrong-1",
+            "checklist_shown": "",
+            "action": "save",
+        },
+    )
     owner_client.post(f"{base}/verify/")
-    owner_client.post(f"{base}/", {"username": "healthy@sandbox.example", "secret": "wrong-2",
-                                   "checklist_shown": "", "action": "save"})
+    owner_client.post(
+        f"{base}/",
+        {
+            "username": "healthy@sandbox.example",
+            "secret": "wrong-2",
+            "checklist_shown": "",
+            "action": "save",
+        },
+    )
     owner_client.post(f"{base}/verify/")
     before = sandbox.request_count("healthy@sandbox.example")
-    owner_client.post(f"{base}/", {"username": "healthy@sandbox.example",
-                                   "secret": SANDBOX_SECRET, "checklist_shown": "",
-                                   "action": "save"})
+    owner_client.post(
+        f"{base}/",
+        {
+            "username": "healthy@sandbox.example",
+            "secret": SANDBOX_SECRET,
+            "checklist_shown": "",
+            "action": "save",
+        },
+    )
     r = owner_client.post(f"{base}/verify/", follow=True)
     html = r.content.decode()
     assert "rejected this API user&#x27;s credentials twice in a row" in html
     assert "Security tab, untick Locked" in html
     assert sandbox.request_count("healthy@sandbox.example") == before  # nothing sent
     # The pause also covers the pickers.
-    r = owner_client.get(f"/t/{tenant.code}/recurring-contract/picker/", {"q": "a"},
-                         HTTP_HX_REQUEST="true")
+    r = owner_client.get(
+        f"/t/{tenant.code}/recurring-contract/picker/", {"q": "a"}, HTTP_HX_REQUEST="true"
+    )
     assert "twice in a row" in r.content.decode()
     # After the pause, the right Secret works and the counter starts again.
     Tenant.objects.filter(pk=tenant.pk).update(auth_paused_until=None)
     owner_client.post(f"{base}/verify/")
     tenant.refresh_from_db()
     assert tenant.auth_failures == 0
-    assert {r["status"] for r in StepProgress.objects.get(
-        tenant=tenant, step_key="api-user").check_results} == {"pass"}
+    assert {
+        r["status"]
+        for r in StepProgress.objects.get(tenant=tenant, step_key="api-user").check_results
+    } == {"pass"}

@@ -12,7 +12,7 @@ from django import forms
 from wizard import steps
 
 # Autotask generates API usernames that look like email addresses.
-USERNAME_RE = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 MAX_ID = 2_147_483_647  # Autotask ids are int32
 
 
@@ -86,16 +86,16 @@ class ApiUserForm(StepForm):
 
     def clean_username(self) -> str:
         value: str = self.cleaned_data.get("username", "").strip()
+        if value and not value.isascii():
+            raise forms.ValidationError(
+                "Autotask API usernames contain only plain letters, digits and @ . - _; "
+                "please copy it again from Autotask."
+            )
         if value and not USERNAME_RE.match(value):
             raise forms.ValidationError(
                 "This does not look like an Autotask API username. Autotask generates it when "
                 "you create the API user; it looks like an email address "
                 "(e.g. ab1cdef2ghijk3l@yourcompany.com). Copy it from the user's page."
-            )
-        if value and not value.isascii():
-            raise forms.ValidationError(
-                "Autotask API usernames contain only plain letters, digits and @ . - _; "
-                "please copy it again from Autotask."
             )
         return value
 

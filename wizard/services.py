@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -535,7 +536,14 @@ def autotask_client(username: str, secret: str, *, scope: str) -> AutotaskClient
         metadata_cache=CacheMapping(f"atmeta:{scope}", METADATA_CACHE_SECONDS),
         # Autotask's thread limit is per integration and endpoint; cap per tenant here.
         concurrency_key=scope,
+        backoff_factor=settings.AUTOTASK_BACKOFF_SECONDS,
+        sleep=lambda seconds: _pause(seconds),
     )
+
+
+def _pause(seconds: float) -> None:
+    """The client's wait between retries (a seam for tests)."""
+    time.sleep(seconds)
 
 
 def _client_for(tenant: Tenant) -> AutotaskClient:
