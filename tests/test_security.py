@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
@@ -64,7 +65,7 @@ def test_a_missing_secret_stops_start_up_naming_it(name) -> None:
 
 def test_a_malformed_encryption_key_is_refused_without_echoing_it(settings) -> None:
     settings.SECRET_ENCRYPTION_KEYS = ["not-a-fernet-key-but-secret"]
-    with pytest.raises(Exception) as e:
+    with pytest.raises(ImproperlyConfigured) as e:
         crypto.encrypt_secret("x")
     assert "not-a-fernet-key-but-secret" not in str(e.value)
     assert "Fernet" in str(e.value)

@@ -63,7 +63,8 @@ FAULTS: dict[str, tuple[Any, str]] = {
             json.dumps(
                 {
                     "errors": [
-                        "Itgenatr005: The Autotask API thread threshold of 3 threads has been exceeded."
+                        "Itgenatr005: The Autotask API thread threshold of 3 threads has been "
+                        "exceeded."
                     ]
                 }
             ),
@@ -160,7 +161,8 @@ def serve(fault: str, rsps: responses.RequestsMock) -> None:
             return status, headers, body
         if isinstance(action, Exception):
             raise action
-        return action
+        status, headers, body = action
+        return status, headers, body
 
     rsps.add_callback(responses.GET, ZONE_URL, callback=normal)
     for method in (responses.GET, responses.POST):
@@ -210,4 +212,4 @@ def test_foreign_next_page_never_receives_the_credentials(prepared, owner_client
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         serve("foreign-next-page", rsps)
         owner_client.post(f"/t/{prepared.code}/recurring-contract/verify/")
-        assert not [c for c in rsps.calls if "evil.example" in c.request.url]
+        assert not [c for c in rsps.calls if "evil.example" in (c.request.url or "")]
