@@ -79,3 +79,28 @@ def outsider_client(outsider: User) -> Client:
 @pytest.fixture
 def staff_client(staff: User) -> Client:
     return login(staff)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL-only tests are deselected (not skipped) on SQLite, and say so."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.get_closest_marker("postgres") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+        config._wizard_pg_deselected = len(drop)  # type: ignore[attr-defined]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    count = getattr(config, "_wizard_pg_deselected", 0)
+    if count:
+        terminalreporter.write_line(
+            f"{count} PostgreSQL-only concurrency tests deselected on SQLite; they run when "
+            "DATABASE_URL points at PostgreSQL (as .ci/run does).",
+            yellow=True,
+        )
