@@ -28,6 +28,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=true $(VENV)/bin/mypy .
+	$(VENV)/bin/bandit -q -r wizard config -ll
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 fmt: install
