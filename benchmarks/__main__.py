@@ -56,24 +56,43 @@ def full_verification() -> None:
 
     latency = 0.05
     zone_url = "https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation"
-    sandbox = Sandbox("BENCH-CODE", base_url="https://webservices-sandbox.autotask.test/"
-                      "ATServicesRest/", latency=latency, threshold_latency=False)
+    sandbox = Sandbox(
+        "BENCH-CODE",
+        base_url="https://webservices-sandbox.autotask.test/ATServicesRest/",
+        latency=latency,
+        threshold_latency=False,
+    )
     session = build_session()
     install_sandbox(session, sandbox, zone_url)
-    client = AutotaskClient(Credentials("healthy@sandbox.example", SANDBOX_SECRET, "BENCH-CODE"),
-                            zone_information_url=zone_url, session=session, zone_cache={})
+    client = AutotaskClient(
+        Credentials("healthy@sandbox.example", SANDBOX_SECRET, "BENCH-CODE"),
+        zone_information_url=zone_url,
+        session=session,
+        zone_cache={},
+    )
     inputs = checks.Inputs(
-        today=datetime.date.today(), sync_start="next",
-        customers=[{"company_id": 101, "contract_id": 2001},
-                   {"company_id": 102, "contract_id": 2002},
-                   {"company_id": 103, "contract_id": 2003}],
-        annual=[{"company_id": 101, "contract_id": 2012}])
+        today=datetime.date.today(),
+        sync_start="next",
+        customers=[
+            {"company_id": 101, "contract_id": 2001},
+            {"company_id": 102, "contract_id": 2002},
+            {"company_id": 103, "contract_id": 2003},
+        ],
+        annual=[{"company_id": 101, "contract_id": 2012}],
+    )
     # Baseline: the slowest single call, measured on its own.
     slowest = 0.0
-    probe = AutotaskClient(Credentials("healthy@sandbox.example", SANDBOX_SECRET, "BENCH-CODE"),
-                           zone_information_url=zone_url, session=session, zone_cache={})
-    for call in (probe.discover_zone, probe.get_threshold,
-                 lambda: probe.entity_information("Contracts")):
+    probe = AutotaskClient(
+        Credentials("healthy@sandbox.example", SANDBOX_SECRET, "BENCH-CODE"),
+        zone_information_url=zone_url,
+        session=session,
+        zone_cache={},
+    )
+    for call in (
+        probe.discover_zone,
+        probe.get_threshold,
+        lambda: probe.entity_information("Contracts"),
+    ):
         start = time.perf_counter()
         call()
         slowest = max(slowest, time.perf_counter() - start)
@@ -82,10 +101,22 @@ def full_verification() -> None:
     results = checks.run_all(client, inputs)
     wall = time.perf_counter() - start
     statuses = {r.status for rs in results.values() for r in rs}
-    line(f"verification.calls            {sandbox.request_count():>8}   (target <= 15; "
-         f"all checks {'/'.join(sorted(statuses))})")
-    line(f"verification.wall/slowest     {wall / slowest:>8.2f}   (critical path in calls; "
-         f"{latency * 1000:.0f} ms injected per call; target <= 4)")
+    line(
+        f"verification.calls            {sandbox.request_count():>8}   (target <= 15; "
+        f"all checks {'/'.join(sorted(statuses))})"
+    )
+    line(
+        f"verification.wall/slowest     {wall / slowest:>8.2f}   (cold caches; critical path "
+        f"in calls; {latency * 1000:.0f} ms injected per call; target <= 4)"
+    )
+    # Typical run: the zone (cached 12 h) and the contract picklists (cached 1 h, and already
+    # fetched by the contract picker) are known; the same client keeps them.
+    sandbox.reset_counts()
+    start = time.perf_counter()
+    checks.run_all(client, inputs)
+    warm = time.perf_counter() - start
+    line(f"verification.calls.warm       {sandbox.request_count():>8}")
+    line(f"verification.wall/slowest.warm{warm / slowest:>8.2f}   (zone and picklists cached)")
 
 
 @figure("dashboard")
@@ -106,12 +137,15 @@ def dashboard() -> None:
 
     def grow_to(n: int) -> None:
         have = Tenant.objects.count()
-        batch = [Tenant(name=f"Partner {i:05}", finished_steps=i % 7,
-                        current_step_index=(i % 7) + 1) for i in range(have, n)]
+        batch = [
+            Tenant(name=f"Partner {i:05}", finished_steps=i % 7, current_step_index=(i % 7) + 1)
+            for i in range(have, n)
+        ]
         created = Tenant.objects.bulk_create(batch, batch_size=2000)
         StepProgress.objects.bulk_create(
             [StepProgress(tenant=t, step_key=k) for t in created for k in steps.STEP_KEYS],
-            batch_size=5000)
+            batch_size=5000,
+        )
 
     def measure() -> tuple[int, float]:
         client.get("/manage/?sort=-progress")  # warm
@@ -137,8 +171,10 @@ def dashboard() -> None:
 
 def main(argv: list[str]) -> None:
     names = argv or list(FIGURES)
-    line(f"# python {sys.version.split()[0]}, {os.cpu_count()} CPUs, database "
-         f"{os.environ['DATABASE_URL'].split(':')[0]}")
+    line(
+        f"# python {sys.version.split()[0]}, {os.cpu_count()} CPUs, database "
+        f"{os.environ['DATABASE_URL'].split(':')[0]}"
+    )
     for name in names:
         FIGURES[name]()
 

@@ -7,10 +7,11 @@ non-secret inputs, and returns CheckResults. The catalogue of ids is docs/checks
 from __future__ import annotations
 
 import datetime
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from wizard.autotask import AutotaskClient
+from wizard.autotask import AutotaskClient, AutotaskError, EntityAccess
 from wizard.checks import api_user, contracts, security_level
 from wizard.checks.base import FAIL, PASS, UNKNOWN, WARN, CheckResult, worst
 
@@ -25,6 +26,10 @@ __all__ = [
     "run_step",
     "worst",
 ]
+
+
+# Zone and sign-in first, then at most this many reads at once (there are ten).
+PARALLEL_READS = 10
 
 
 def worst_of(results: list[dict[str, Any]]) -> str:
@@ -60,18 +65,53 @@ def run_step(step_key: str, client: AutotaskClient, inputs: Inputs) -> list[Chec
 
 
 def run_all(client: AutotaskClient, inputs: Inputs) -> dict[str, list[CheckResult]]:
-    """Every step's checks in one go, sharing one client (zone and metadata fetched once)."""
-    out: dict[str, list[CheckResult]] = {"api-user": api_user.run(client)}
-    if worst(out["api-user"]) == FAIL or any(
-        r.status == UNKNOWN for r in out["api-user"] if r.id in ("auth.username", "auth.secret")
-    ):
-        # Nothing else can work without a connection; don't spend calls finding that out.
-        return out
-    out["security-level"] = security_level.run(client)
-    if inputs.customers and inputs.sync_start:
-        out["recurring-contract"] = contracts.run_recurring(
-            client, inputs.customers, inputs.sync_start, inputs.today
-        )
-    if inputs.annual:
-        out["annual-contract"] = contracts.run_annual(client, inputs.annual, inputs.today)
+    """Every step's checks in one go, sharing one client (zone and metadata fetched once).
+
+    Signing in comes first and alone: if Autotask refuses the credentials, nothing else is
+    sent (each refused call counts towards locking the API user). After that, the reads do
+    not depend on each other, so they run in parallel: a full verification takes about three
+    round trips instead of fourteen. Different endpoints, so Autotask's per-endpoint thread
+    limit (and the client's cap of 2 per endpoint) is never approached.
+    """
+    connection = api_user.connect(client)
+    if not connection.ok:
+        return {"api-user": connection.results}
+    rows = [*inputs.customers, *(inputs.annual or [])]
+    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+        company = pool.submit(api_user.fetch_company, client)
+        accesses = {
+            need.entity: pool.submit(client.entity_information, need.entity)
+            for need in security_level.NEEDS
+        }
+        costs = pool.submit(security_level.fetch_costs, client)
+        if rows:
+            picklists = pool.submit(contracts.fetch_picklists, client)
+            contract_rows = pool.submit(contracts.fetch_contracts, client, rows)
+            companies = pool.submit(contracts.fetch_companies, client, rows)
+
+    out: dict[str, list[CheckResult]] = {"api-user": api_user.finish(connection, company.result())}
+    fetched: security_level.Fetched = {k: _value(f) for k, f in accesses.items()}
+    services_access = fetched.get("Services")
+    # The cost probe ran speculatively; its answer only counts if Services may be viewed.
+    cost_answer = _value(costs) if isinstance(services_access, EntityAccess) else None
+    out["security-level"] = security_level.judge(fetched, cost_answer)
+    if rows:
+        loaded: contracts.LoadResult
+        parts = [_value(picklists), _value(contract_rows), _value(companies)]
+        error = next((p for p in parts if isinstance(p, AutotaskError)), None)
+        loaded = error or contracts.Loaded(*parts)
+        if inputs.customers and inputs.sync_start:
+            out["recurring-contract"] = contracts.judge_recurring(
+                loaded, inputs.customers, inputs.sync_start, inputs.today
+            )
+        if inputs.annual:
+            out["annual-contract"] = contracts.judge_annual(loaded, inputs.annual, inputs.today)
     return out
+
+
+def _value(future: Future[Any]) -> Any:
+    """The future's result, or the AutotaskError it raised (other errors propagate)."""
+    try:
+        return future.result()
+    except AutotaskError as e:
+        return e

@@ -9,12 +9,17 @@ Reference: shared/reference/autotask-rest-api.md section 9 (probe order).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from wizard.autotask import (
     AuthenticationFailed,
     AutotaskClient,
     AutotaskError,
     IntegrationCodeRejected,
+    Threshold,
     UnknownUsername,
+    Zone,
 )
 from wizard.checks.base import FAIL, PASS, UNKNOWN, WARN, CheckResult, from_error
 from wizard.steps import VENDOR_NAME
@@ -35,7 +40,21 @@ def _not_checked(check_id: str, because: str) -> CheckResult:
     return CheckResult(check_id, UNKNOWN, TITLES[check_id], evidence=f"Not checked: {because}")
 
 
-def run(client: AutotaskClient) -> list[CheckResult]:
+@dataclass(frozen=True)
+class Connection:
+    """The outcome of signing in: results so far, and what later checks need."""
+
+    results: list[CheckResult]
+    zone: Zone | None = None
+    threshold: Threshold | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.zone is not None and self.threshold is not None
+
+
+def connect(client: AutotaskClient) -> Connection:
+    """Zone lookup, then the cheapest authenticated call: who is this, and may they in?"""
     results: list[CheckResult] = []
     try:
         zone = client.discover_zone()
@@ -50,12 +69,15 @@ def run(client: AutotaskClient) -> list[CheckResult]:
                 error=e.code,
             )
         )
-        return results + [
-            _not_checked(k, "the username is not known.")
-            for k in ("auth.secret", "auth.integration-code", "auth.company", "auth.threshold")
-        ]
+        return Connection(
+            results
+            + [
+                _not_checked(k, "the username is not known.")
+                for k in ("auth.secret", "auth.integration-code", "auth.company", "auth.threshold")
+            ]
+        )
     except AutotaskError as e:
-        return [from_error("auth.username", TITLES["auth.username"], e)]
+        return Connection([from_error("auth.username", TITLES["auth.username"], e)])
     results.append(
         CheckResult(
             "auth.username",
@@ -82,10 +104,13 @@ def run(client: AutotaskClient) -> list[CheckResult]:
                 error=e.code,
             )
         )
-        return results + [
-            _not_checked(k, "Autotask did not accept the credentials.")
-            for k in ("auth.integration-code", "auth.company", "auth.threshold")
-        ]
+        return Connection(
+            results
+            + [
+                _not_checked(k, "Autotask did not accept the credentials.")
+                for k in ("auth.integration-code", "auth.company", "auth.threshold")
+            ]
+        )
     except IntegrationCodeRejected as e:
         # Autotask does not document whether it checks the code or the Secret first, so the
         # Secret is not declared good here: it simply was not reached.
@@ -105,12 +130,15 @@ def run(client: AutotaskClient) -> list[CheckResult]:
                 error=e.code,
             )
         )
-        return results + [
-            _not_checked(k, "Autotask rejected the integration code.")
-            for k in ("auth.company", "auth.threshold")
-        ]
+        return Connection(
+            results
+            + [
+                _not_checked(k, "Autotask rejected the integration code.")
+                for k in ("auth.company", "auth.threshold")
+            ]
+        )
     except AutotaskError as e:
-        return results + [from_error("auth.secret", TITLES["auth.secret"], e)]
+        return Connection(results + [from_error("auth.secret", TITLES["auth.secret"], e)])
 
     results.append(
         CheckResult(
@@ -129,35 +157,40 @@ def run(client: AutotaskClient) -> list[CheckResult]:
             f"('{VENDOR_NAME}').",
         )
     )
+    return Connection(results, zone, threshold)
 
+
+def fetch_company(client: AutotaskClient) -> dict[str, Any] | None | AutotaskError:
     try:
-        company = client.get("Companies", 0)
+        # Reference: https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_Basic_Query_Calls.htm
+        return client.get("Companies", 0)
     except AutotaskError as e:
-        results.append(from_error("auth.company", TITLES["auth.company"], e))
-    else:
-        if company is None:
-            results.append(
-                CheckResult(
-                    "auth.company",
-                    WARN,
-                    TITLES["auth.company"],
-                    evidence="Autotask returned no company 0 (your own company) to this user.",
-                    fix="The security level may hide companies: give CRM 'Customer: All'.",
-                )
-            )
-        else:
-            name = str(company.get("companyName") or "(no name)")
-            ci = f", database id {zone.ci}" if zone.ci is not None else ""
-            results.append(
-                CheckResult(
-                    "auth.company",
-                    PASS,
-                    TITLES["auth.company"],
-                    evidence=f"Connected to {name} (zone {zone.name or zone.url}{ci}). If this is "
-                    "not your company, the credentials belong to another Autotask.",
-                )
-            )
+        return e
 
+
+def judge_company(company: dict[str, Any] | None | AutotaskError, zone: Zone) -> CheckResult:
+    if isinstance(company, AutotaskError):
+        return from_error("auth.company", TITLES["auth.company"], company)
+    if company is None:
+        return CheckResult(
+            "auth.company",
+            WARN,
+            TITLES["auth.company"],
+            evidence="Autotask returned no company 0 (your own company) to this user.",
+            fix="The security level may hide companies: give CRM 'Customer: All'.",
+        )
+    name = str(company.get("companyName") or "(no name)")
+    ci = f", database id {zone.ci}" if zone.ci is not None else ""
+    return CheckResult(
+        "auth.company",
+        PASS,
+        TITLES["auth.company"],
+        evidence=f"Connected to {name} (zone {zone.name or zone.url}{ci}). If this is "
+        "not your company, the credentials belong to another Autotask.",
+    )
+
+
+def judge_threshold(threshold: Threshold) -> CheckResult:
     ratio = threshold.usage_ratio
     used = (
         f"{threshold.current_count:,} of {threshold.limit:,} requests in the last "
@@ -166,24 +199,36 @@ def run(client: AutotaskClient) -> list[CheckResult]:
     if ratio >= 1:
         status, fix = (
             FAIL,
-            (
-                "Autotask suspends the API at the threshold. Find the integration "
-                "using it in Admin > Extensions & Integrations > Other Extensions & "
-                "Tools > API Activity by Hour, then verify again."
-            ),
+            "Autotask suspends the API at the threshold. Find the integration using it in "
+            "Admin > Extensions & Integrations > Other Extensions & Tools > API Activity by "
+            "Hour, then verify again.",
         )
     elif ratio >= WARN_USAGE:
         status, fix = (
             WARN,
-            (
-                "Above 50 % Autotask slows every API call down. See which "
-                "integrations use the API in Admin > Extensions & Integrations > "
-                "Other Extensions & Tools > API Activity by Hour."
-            ),
+            "Above 50 % Autotask slows every API call down. See which integrations use the "
+            "API in Admin > Extensions & Integrations > Other Extensions & Tools > API "
+            "Activity by Hour.",
         )
     else:
         status, fix = PASS, ""
-    results.append(
-        CheckResult("auth.threshold", status, TITLES["auth.threshold"], evidence=used, fix=fix)
-    )
-    return results
+    return CheckResult("auth.threshold", status, TITLES["auth.threshold"], evidence=used, fix=fix)
+
+
+def finish(
+    connection: Connection, company: dict[str, Any] | None | AutotaskError
+) -> list[CheckResult]:
+    if connection.zone is None or connection.threshold is None:
+        raise ValueError("finish() needs a connection that succeeded")
+    return [
+        *connection.results,
+        judge_company(company, connection.zone),
+        judge_threshold(connection.threshold),
+    ]
+
+
+def run(client: AutotaskClient) -> list[CheckResult]:
+    connection = connect(client)
+    if not connection.ok:
+        return connection.results
+    return finish(connection, fetch_company(client))

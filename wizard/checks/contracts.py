@@ -100,20 +100,40 @@ class Loaded:
     companies: dict[int, dict[str, Any]]
 
 
+CONTRACT_FIELDS = [
+    "id",
+    "companyID",
+    "contractName",
+    "contractType",
+    "status",
+    "startDate",
+    "endDate",
+]
+COMPANY_FIELDS = ["id", "companyName", "isActive"]
+
+
+def fetch_contracts(client: AutotaskClient, rows: Sequence[dict[str, Any]]) -> dict[int, Any]:
+    return _fetch(client, "Contracts", [int(r["contract_id"]) for r in rows], CONTRACT_FIELDS)
+
+
+def fetch_companies(client: AutotaskClient, rows: Sequence[dict[str, Any]]) -> dict[int, Any]:
+    # The companies the partner chose. A contract that belongs to another company fails
+    # contract.company anyway, so its real owner is not fetched: one call, any order.
+    return _fetch(client, "Companies", [int(r["company_id"]) for r in rows], COMPANY_FIELDS)
+
+
+def fetch_picklists(client: AutotaskClient) -> Picklists:
+    return _picklists(client)
+
+
 def load(client: AutotaskClient, rows: Sequence[dict[str, Any]]) -> Loaded:
-    picklists = _picklists(client)
-    contracts = _fetch(
-        client,
-        "Contracts",
-        [int(r["contract_id"]) for r in rows],
-        ["id", "companyID", "contractName", "contractType", "status", "startDate", "endDate"],
+    """The three independent reads, one after another (run_all makes them in parallel)."""
+    return Loaded(
+        fetch_picklists(client), fetch_contracts(client, rows), fetch_companies(client, rows)
     )
-    company_ids = {int(r["company_id"]) for r in rows}
-    company_ids |= {
-        cid for c in contracts.values() if (cid := _int_or_none(c.get("companyID"))) is not None
-    }
-    companies = _fetch(client, "Companies", sorted(company_ids), ["id", "companyName", "isActive"])
-    return Loaded(picklists, contracts, companies)
+
+
+LoadResult = Loaded | AutotaskError
 
 
 def _subject(
@@ -280,13 +300,30 @@ def _common(
     return out, contract, subject
 
 
+def _load_or_error(client: AutotaskClient, rows: Sequence[dict[str, Any]]) -> LoadResult:
+    try:
+        return load(client, rows)
+    except AutotaskError as e:
+        return e
+
+
 def run_recurring(
     client: AutotaskClient, rows: Sequence[dict[str, Any]], sync_start: str, today: datetime.date
 ) -> list[CheckResult]:
-    try:
-        loaded = load(client, rows)
-    except AutotaskError as e:
-        return [from_error("contract.found", "The contracts can be read", e)]
+    return judge_recurring(_load_or_error(client, rows), rows, sync_start, today)
+
+
+def run_annual(
+    client: AutotaskClient, rows: Sequence[dict[str, Any]], today: datetime.date
+) -> list[CheckResult]:
+    return judge_annual(_load_or_error(client, rows), rows, today)
+
+
+def judge_recurring(
+    loaded: LoadResult, rows: Sequence[dict[str, Any]], sync_start: str, today: datetime.date
+) -> list[CheckResult]:
+    if isinstance(loaded, AutotaskError):
+        return [from_error("contract.found", "The contracts can be read", loaded)]
     first_usage = first_usage_date(sync_start, today)
     results: list[CheckResult] = []
     for row in rows:
@@ -349,13 +386,11 @@ def run_recurring(
     return results
 
 
-def run_annual(
-    client: AutotaskClient, rows: Sequence[dict[str, Any]], today: datetime.date
+def judge_annual(
+    loaded: LoadResult, rows: Sequence[dict[str, Any]], today: datetime.date
 ) -> list[CheckResult]:
-    try:
-        loaded = load(client, rows)
-    except AutotaskError as e:
-        return [from_error("contract.found", "The contracts can be read", e)]
+    if isinstance(loaded, AutotaskError):
+        return [from_error("contract.found", "The contracts can be read", loaded)]
     results: list[CheckResult] = []
     if loaded.picklists.type_value(FIXED_PRICE) is None:
         results.append(

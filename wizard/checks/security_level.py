@@ -10,6 +10,7 @@ Reference: https://ww3.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Cal
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from wizard.autotask import (
     AccessLevel,
@@ -136,24 +137,29 @@ def _least_privilege(accesses: dict[str, EntityAccess]) -> CheckResult:
     )
 
 
-def _internal_cost(client: AutotaskClient) -> CheckResult:
-    title = "Internal costs are visible to the API user (inferred)"
-    try:
-        services = client.query(
-            "Services",
-            [{"op": "gte", "field": "id", "value": 0}],
-            include_fields=["id", "unitCost"],
-            max_records=10,
-            max_pages=1,
-        )
-    except AutotaskError as e:
-        return from_error("access.internal-cost", title, e)
+COST_TITLE = "Internal costs are visible to the API user (inferred)"
+
+
+def fetch_costs(client: AutotaskClient) -> list[dict[str, Any]]:
+    """A few Services with their unitCost: the only window on cost visibility."""
+    return client.query(
+        "Services",
+        [{"op": "gte", "field": "id", "value": 0}],
+        include_fields=["id", "unitCost"],
+        max_records=10,
+        max_pages=1,
+    )
+
+
+def judge_costs(services: list[dict[str, Any]] | AutotaskError) -> CheckResult:
+    if isinstance(services, AutotaskError):
+        return from_error("access.internal-cost", COST_TITLE, services)
     if not services:
         # Not a reason to hold the step back: Billing Sync creates the services itself.
         return CheckResult(
             "access.internal-cost",
             WARN,
-            title,
+            COST_TITLE,
             evidence="No Services to look at yet, so cost visibility cannot be inferred. Make "
             "sure the level has Can View Internal Cost and Sensitive Data.",
             fix=f"In {LEVELS_PATH}, open the API user's level; under OTHER > Miscellaneous tick "
@@ -164,7 +170,7 @@ def _internal_cost(client: AutotaskClient) -> CheckResult:
         return CheckResult(
             "access.internal-cost",
             PASS,
-            title,
+            COST_TITLE,
             evidence=f"Unit costs came back on {len(with_cost)} of {len(services)} services "
             "read, so the level appears to include Can View Internal Cost and "
             "Sensitive Data.",
@@ -172,7 +178,7 @@ def _internal_cost(client: AutotaskClient) -> CheckResult:
     return CheckResult(
         "access.internal-cost",
         WARN,
-        title,
+        COST_TITLE,
         evidence=f"None of the {len(services)} services read came back with a unit cost. "
         "Autotask does not say why; the usual cause is a level without Can View "
         "Internal Cost and Sensitive Data (an inference, not a certainty).",
@@ -181,36 +187,63 @@ def _internal_cost(client: AutotaskClient) -> CheckResult:
     )
 
 
-def run(client: AutotaskClient) -> list[CheckResult]:
+Fetched = dict[str, EntityAccess | AutotaskError]
+
+
+def _per_entity(accesses: Fetched) -> list[CheckResult]:
     results: list[CheckResult] = []
-    accesses: dict[str, EntityAccess] = {}
     for need in NEEDS:
-        try:
-            # Reference: https://ww3.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_EntityInformationCall.htm
-            access = client.entity_information(need.entity)
-        except AutotaskError as e:
-            results.append(
-                from_error(
-                    f"access.{need.entity.lower()}", f"The API user's rights on {need.label}", e
-                )
-            )
-            if not isinstance(e, PermissionDenied):
-                # Bad credentials or an unavailable Autotask: every entity would answer the
-                # same, so stop rather than spend calls (and risk a lockout) on the rest.
-                return results
+        answer = accesses.get(need.entity)
+        if answer is None:
             continue
-        accesses[need.entity] = access
-        results.append(_check_entity(need, access))
-    results.append(_least_privilege(accesses))
-    if accesses.get("Services") and accesses["Services"].query != AccessLevel.NONE:
-        results.append(_internal_cost(client))
+        if isinstance(answer, AutotaskError):
+            title = f"The API user's rights on {need.label}"
+            results.append(from_error(f"access.{need.entity.lower()}", title, answer))
+        else:
+            results.append(_check_entity(need, answer))
+    return results
+
+
+def judge(
+    accesses: Fetched, services: list[dict[str, Any]] | AutotaskError | None
+) -> list[CheckResult]:
+    """Results from what Autotask answered (``services`` None: the cost probe was not run)."""
+    results = _per_entity(accesses)
+    granted = {k: v for k, v in accesses.items() if isinstance(v, EntityAccess)}
+    results.append(_least_privilege(granted))
+    services_access = granted.get("Services")
+    if services_access is not None and services_access.query != AccessLevel.NONE:
+        results.append(judge_costs(services if services is not None else []))
     else:
         results.append(
             CheckResult(
                 "access.internal-cost",
                 UNKNOWN,
-                "Internal costs are visible to the API user (inferred)",
+                COST_TITLE,
                 evidence="Not checked: the API user cannot view Services.",
             )
         )
     return results
+
+
+def run(client: AutotaskClient) -> list[CheckResult]:
+    """One call after another, stopping at the first sign that nothing would work."""
+    accesses: Fetched = {}
+    for need in NEEDS:
+        try:
+            # Reference: https://ww3.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_EntityInformationCall.htm
+            accesses[need.entity] = client.entity_information(need.entity)
+        except AutotaskError as e:
+            accesses[need.entity] = e
+            if not isinstance(e, PermissionDenied):
+                # Bad credentials or an unavailable Autotask: every entity would answer the
+                # same, so stop rather than spend calls (and risk a lockout) on the rest.
+                return _per_entity(accesses)
+    services: list[dict[str, Any]] | AutotaskError | None = None
+    services_access = accesses.get("Services")
+    if isinstance(services_access, EntityAccess) and services_access.query != AccessLevel.NONE:
+        try:
+            services = fetch_costs(client)
+        except AutotaskError as e:
+            services = e
+    return judge(accesses, services)
