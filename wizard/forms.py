@@ -81,7 +81,10 @@ class ApiUserForm(StepForm):
         max_length=255,
         label="API user Secret",
         # Never rendered back into the page, whatever happens.
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        widget=forms.PasswordInput(
+            render_value=False,
+            attrs={"autocomplete": "new-password", "aria-describedby": "secret-note"},
+        ),
     )
 
     def clean_username(self) -> str:

@@ -95,7 +95,7 @@ class Step:
         out = []
         for section in self.sections:
             items = tuple(i for i in section.instructions if not i.branch or i.branch == branch)
-            if items:
+            if items or section.intro:
                 out.append(Section(section.title, items, section.intro))
         return tuple(out)
 
@@ -105,32 +105,34 @@ class Step:
 SECURITY_AREAS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "CONTRACTS",
-        "Tick these two and leave every other checkbox in the area unticked.",
+        "Tick 'Can modify contract Internal Costs' and 'Service/Bundle on contract changes'. "
+        "Leave every other checkbox in the area unticked.",
         ("Can modify contract Internal Costs", "Service/Bundle on contract changes"),
     ),
     (
         "CRM",
-        "Set both of these to All.",
+        "Set 'Customer' to All and 'Cancellation' to All.",
         ("Customer: All", "Cancellation: All"),
     ),
     (
         "INVENTORY",
-        "For Products, allow all four permissions.",
+        "For 'Products', allow View, Add, Edit and Delete.",
         ("Products: View", "Products: Add", "Products: Edit", "Products: Delete"),
     ),
     (
         "ADMIN",
-        "Tick this one and leave the rest unticked.",
+        "Tick 'Products, Services, & Inventory' and leave the rest unticked.",
         ("Products, Services, & Inventory",),
     ),
     (
         "WEB SERVICES API",
-        "Make sure this is enabled; everything else in the area can stay unticked.",
+        "Make sure 'Can login to Web Services API' is enabled; everything else in the area can "
+        "stay unticked.",
         ("Can login to Web Services API",),
     ),
     (
         "OTHER",
-        "Under Miscellaneous, tick this one.",
+        "Under Miscellaneous, tick 'Can View Internal Cost and Sensitive Data'.",
         ("Can View Internal Cost and Sensitive Data",),
     ),
 )
@@ -314,12 +316,9 @@ STEPS: tuple[Step, ...] = (
             ),
             Section(
                 "Enter the credentials here",
-                (
-                    Instruction(
-                        "Type the Username and the Secret below. We store the Secret encrypted "
-                        "and never show it again; we use it only to check your Autotask.",
-                    ),
-                ),
+                (),
+                intro="Type the Username and the Secret below. We store the Secret encrypted "
+                "and never show it again; we use it only to check your Autotask.",
             ),
         ),
         checklist=(

@@ -638,7 +638,11 @@ def test_status_and_body_map_to_a_typed_error(
     assert_secret_free(error)
     if expected is Throttled:
         http_date = "GMT" in answer["headers"]["Retry-After"]
-        assert error.retry_after == pytest.approx(3600 if http_date else 120, abs=30)
+        if http_date:
+            # Computed at import, so some of the hour may have passed by now.
+            assert error.retry_after is not None and 0 < error.retry_after <= 3600
+        else:
+            assert error.retry_after == 120
     if expected is ServerError:
         assert error.errors[0] in error.user_message  # Autotask's own words, shown as is
 

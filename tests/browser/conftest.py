@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import (
@@ -237,9 +238,15 @@ def browser(playwright: Playwright, chromium_executable: str) -> Iterator[Browse
 
 @pytest.fixture
 def new_context(
-    browser: Browser, live_server: Any, console: ConsoleLog
+    browser: Browser, live_server: Any, console: ConsoleLog, settings: Any
 ) -> Iterator[Callable[..., BrowserContext]]:
     """Make a browser context (a separate cookie jar: one per user) that reports its errors."""
+    # Session and CSRF cookies are Secure (DEBUG is off). Chromium keeps Secure cookies set over
+    # plain http only for "localhost", live_server's default host; on any other host (e.g.
+    # --liveserver 127.0.0.1:8081) they would be dropped and no login could work.
+    if urlsplit(live_server.url).hostname != "localhost":
+        settings.SESSION_COOKIE_SECURE = False
+        settings.CSRF_COOKIE_SECURE = False
     contexts: list[BrowserContext] = []
 
     def make(**options: Any) -> BrowserContext:
