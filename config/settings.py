@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "wizard",
 ]
 
@@ -169,6 +171,26 @@ AUTOTASK_BACKOFF_SECONDS: float = env.float("AUTOTASK_BACKOFF_SECONDS", default=
 
 # Wizard
 STUCK_AFTER_DAYS: int = env.int("STUCK_AFTER_DAYS", default=7)
+# Absolute links in emails (drift alerts, resets) point here.
+SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Background work (scheduled re-verification) through Django's task API. "immediate" runs a
+# task as soon as it is enqueued (tests, `make run`); "database" queues it for the workers
+# started with `python manage.py db_worker` (production).
+TASKS_BACKEND: str = env.str("TASKS_BACKEND", default="immediate")
+if TASKS_BACKEND not in ("immediate", "database"):
+    raise ImproperlyConfigured("TASKS_BACKEND must be 'immediate' or 'database'.")
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks_db.DatabaseBackend"
+            if TASKS_BACKEND == "database"
+            else "django_tasks.backends.immediate.ImmediateBackend"
+        )
+    },
+    # Always available by name, so an operator (or a test) can queue for the workers explicitly.
+    "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+}
 
 LOGGING = {
     "version": 1,

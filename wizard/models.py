@@ -50,6 +50,13 @@ class Tenant(models.Model):
     auth_failures = models.PositiveSmallIntegerField(default=0)
     auth_paused_until = models.DateTimeField(null=True, blank=True)
 
+    # Drift: checks that passed before and fail on a later re-verification. Set while the
+    # episode lasts (one alert at its start, one at recovery), cleared when they pass again.
+    drift_checks: models.JSONField[list[dict[str, Any]], list[dict[str, Any]]] = models.JSONField(
+        default=list, blank=True
+    )
+    drift_since = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["name"]
         permissions = [
@@ -190,6 +197,9 @@ class AuditEvent(models.Model):
         MEMBER_ADDED = "member_added", "Member added"
         INVITATION_SENT = "invitation_sent", "Invitation sent"
         INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        DRIFT_DETECTED = "drift_detected", "Drift detected"
+        DRIFT_RECOVERED = "drift_recovered", "Drift recovered"
+        REVERIFICATION_POSTPONED = "reverification_postponed", "Re-verification postponed"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

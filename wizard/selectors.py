@@ -150,6 +150,7 @@ class DashboardFilter:
     manager: str = ""  # a user id, "none" for unassigned, "" for all
     q: str = ""
     sort: str = "name"
+    drift: str = ""  # "1": only tenants whose checks drifted since they were done
 
     @classmethod
     def from_query(cls, params: Any) -> DashboardFilter:
@@ -163,6 +164,7 @@ class DashboardFilter:
             manager=manager if manager == "none" or manager.isdigit() else "",
             q=params.get("q", "").strip()[:100],
             sort=sort if sort in SORTS else "name",
+            drift="1" if params.get("drift") == "1" else "",
         )
 
     def as_query(self, **override: str) -> str:
@@ -212,6 +214,8 @@ def dashboard_queryset(user: Any, f: DashboardFilter) -> QuerySet[Tenant]:
         qs = qs.filter(account_manager_id=int(f.manager))
     if f.q:
         qs = qs.filter(name__icontains=f.q)
+    if f.drift:
+        qs = qs.filter(drift_since__isnull=False)
     return qs.select_related("account_manager").order_by(*SORTS[f.sort])
 
 

@@ -617,7 +617,9 @@ def _release(tenant: Tenant, step_key: str) -> None:
     )
 
 
-def step_verify(*, tenant: Tenant, step_key: str, user: Actor) -> VerificationOutcome:
+def step_verify(
+    *, tenant: Tenant, step_key: str, user: Actor, postpone_above: float | None = None
+) -> VerificationOutcome:
     """Run the step's checks against Autotask and store the results (one audit event)."""
     step = steps.STEPS_BY_KEY[step_key]
     if not step.verifies:
@@ -636,7 +638,7 @@ def step_verify(*, tenant: Tenant, step_key: str, user: Actor) -> VerificationOu
             )
         client = _client_for(tenant)
         if step_key == "review":
-            by_step = checks.run_all(client, inputs)
+            by_step = checks.run_all(client, inputs, postpone_above=postpone_above)
             if list(by_step) == ["api-user"] and checks.worst(by_step["api-user"]) != checks.PASS:
                 # No connection: the other steps' earlier verdicts no longer hold either.
                 for key in _verified_step_keys(tenant):

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth.models import Group, Permission, User
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -32,7 +33,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_user
 
 # Playwright's sync API keeps an asyncio loop running in this thread from the first browser
 # test to the end of the session, so Django would refuse every ORM call made after it (in these
@@ -298,3 +299,43 @@ def login(page: Page, live_server: Any, username: str, password: str = PASSWORD)
         page.get_by_role("button", name="Log in", exact=True).click()
     if "/accounts/login/" in page.url:
         pytest.fail(f"Logging in as {username!r} failed: still on {page.url}", pytrace=False)
+
+
+# --- shared fixtures for the verification and staff walks --------------------------------------
+
+
+@pytest.fixture
+def autotask_sandbox(settings: Any) -> None:
+    """The in-process Autotask sandbox (same process as live_server), with a clean slate.
+
+    Zone lookups and metadata are cached in Django's cache, and the per-endpoint concurrency
+    slots are module-level: both would otherwise carry over from earlier tests.
+    """
+    from django.core.cache import cache
+
+    from wizard.autotask import limits
+
+    settings.AUTOTASK_SANDBOX = True
+    cache.clear()
+    limits.reset()
+
+
+@pytest.fixture
+def account_manager(db: None) -> User:
+    """Distributor staff in "Account managers": sees the tenants assigned to them, no reset."""
+    user = make_user("am_browser", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name="Account managers")[0])
+    return user
+
+
+@pytest.fixture
+def wizard_admin(db: None) -> User:
+    """Staff with wizard.reset_wizard and wizard.view_all_tenants (as tests/views' admin_user)."""
+    user = make_user("wizard_admin", is_staff=True)
+    group, _ = Group.objects.get_or_create(name="Wizard admins")
+    group.permissions.add(
+        Permission.objects.get(codename="reset_wizard"),
+        Permission.objects.get(codename="view_all_tenants"),
+    )
+    user.groups.add(group)
+    return user

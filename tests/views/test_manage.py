@@ -189,6 +189,7 @@ def test_api_shape_and_paging(admin_client, admin_user) -> None:
         "last_activity_at",
         "last_verification",
         "steps",
+        "drift",
     }
     assert first["steps"] == dict.fromkeys(steps.STEP_KEYS, "not_started")
     assert first["progress"] == {"finished": 0, "total": 6}

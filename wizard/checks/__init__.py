@@ -22,6 +22,7 @@ __all__ = [
     "WARN",
     "CheckResult",
     "Inputs",
+    "Postponed",
     "run_all",
     "run_step",
     "worst",
@@ -64,7 +65,17 @@ def run_step(step_key: str, client: AutotaskClient, inputs: Inputs) -> list[Chec
     raise ValueError(f"step {step_key!r} has no checks")
 
 
-def run_all(client: AutotaskClient, inputs: Inputs) -> dict[str, list[CheckResult]]:
+class Postponed(Exception):
+    """The tenant's API usage is too high to spend more of it now (background runs only)."""
+
+    def __init__(self, usage_ratio: float) -> None:
+        super().__init__(f"API usage at {usage_ratio:.0%} of the hourly threshold")
+        self.usage_ratio = usage_ratio
+
+
+def run_all(
+    client: AutotaskClient, inputs: Inputs, *, postpone_above: float | None = None
+) -> dict[str, list[CheckResult]]:
     """Every step's checks in one go, sharing one client (zone and metadata fetched once).
 
     Signing in comes first and alone: if Autotask refuses the credentials, nothing else is
@@ -76,6 +87,14 @@ def run_all(client: AutotaskClient, inputs: Inputs) -> dict[str, list[CheckResul
     connection = api_user.connect(client)
     if not connection.ok:
         return {"api-user": connection.results}
+    if (
+        postpone_above is not None
+        and connection.threshold is not None
+        and connection.threshold.usage_ratio > postpone_above
+    ):
+        # Autotask slows every call from 50 % and suspends the API at 100 %, for every
+        # integration of the tenant: a routine re-check must not push it further.
+        raise Postponed(connection.threshold.usage_ratio)
     rows = [*inputs.customers, *(inputs.annual or [])]
     with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
         company = pool.submit(api_user.fetch_company, client)

@@ -38,6 +38,13 @@ def tenant_json(t: Tenant, states: dict[str, str]) -> dict[str, Any]:
             "at": _iso(t.last_verified_at),
         },
         "steps": {key: states.get(key, "not_started") for key in steps.STEP_KEYS},
+        "drift": {
+            "since": _iso(t.drift_since),
+            "checks": [
+                {"step": d["step"], "id": d["id"], "title": d["title"], "subject": d["subject"]}
+                for d in t.drift_checks
+            ],
+        },
     }
 
 

@@ -1,0 +1,185 @@
+"""Scheduled re-verification and drift: a setup that was right in March breaks in May.
+
+A re-verification is the review's full run (services.step_verify on "review"). Comparing the
+stored results before and after it tells what drifted: checks that passed and now fail. The
+tenant then carries the drifted checks (the dashboard filters on them), the audit trail
+records the episode, and the tenant's owners and account manager get one email when it starts
+and one when it is over, never one per check or per run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from wizard import checks, crypto, services, steps
+from wizard.models import AuditEvent, Membership, StepProgress, Tenant
+
+logger = logging.getLogger(__name__)
+
+# Above this share of the hourly API threshold, a routine re-check waits for a later run.
+POSTPONE_ABOVE = 0.5
+
+
+@dataclass
+class ReverifyOutcome:
+    tenant: str
+    status: str  # verified | drifted | recovered | postponed | skipped
+    drifted: list[dict[str, Any]] = field(default_factory=list)
+    detail: str = ""
+    calls: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "status": self.status,
+            "drifted": self.drifted,
+            "detail": self.detail,
+            "calls": self.calls,
+        }
+
+
+Key = tuple[str, str, str]  # step, check id, subject
+
+
+def _statuses(tenant: Tenant) -> dict[Key, dict[str, Any]]:
+    out: dict[Key, dict[str, Any]] = {}
+    for p in StepProgress.objects.filter(tenant=tenant).exclude(step_key="review"):
+        for r in p.check_results:
+            out[(p.step_key, r.get("id", ""), r.get("subject", ""))] = r
+    return out
+
+
+def tenant_reverify(*, tenant: Tenant) -> ReverifyOutcome:
+    """Re-verify one tenant against Autotask and record drift or recovery."""
+    name = str(tenant.code)
+    before = _statuses(tenant)
+    try:
+        outcome = services.step_verify(
+            tenant=tenant, step_key="review", user=None, postpone_above=POSTPONE_ABOVE
+        )
+    except checks.Postponed as e:
+        services.audit(
+            tenant=tenant,
+            user=None,
+            action=AuditEvent.Action.REVERIFICATION_POSTPONED,
+            detail={"usage": round(e.usage_ratio, 2)},
+        )
+        return ReverifyOutcome(name, "postponed", detail=str(e))
+    except (
+        services.VerificationInProgress,
+        services.CredentialsMissing,
+        services.AutotaskPaused,
+        services.NothingToVerify,
+        crypto.SecretUnreadable,
+    ) as e:
+        return ReverifyOutcome(name, "skipped", detail=str(e))
+    after = _statuses(tenant)
+    newly_failing = [
+        {"step": key[0], "id": key[1], "subject": key[2], "title": result.get("title", "")}
+        for key, result in after.items()
+        if result.get("status") == checks.FAIL and before.get(key, {}).get("status") == checks.PASS
+    ]
+    still_failing = {key for key, r in after.items() if r.get("status") == checks.FAIL}
+    return _record_drift(tenant, newly_failing, still_failing, calls=outcome.calls)
+
+
+def _record_drift(
+    tenant: Tenant, newly_failing: list[dict[str, Any]], still_failing: set[Key], *, calls: int
+) -> ReverifyOutcome:
+    name = str(tenant.code)
+    with transaction.atomic():
+        row = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if row.drift_since is None:
+            if not newly_failing:
+                return ReverifyOutcome(name, "verified", calls=calls)
+            row.drift_checks, row.drift_since = newly_failing, timezone.now()
+            row.save(update_fields=["drift_checks", "drift_since"])
+            services.audit(
+                tenant=row,
+                user=None,
+                action=AuditEvent.Action.DRIFT_DETECTED,
+                detail={"checks": newly_failing},
+            )
+            transaction.on_commit(lambda: _mail(row, newly_failing, recovered=False))
+            return ReverifyOutcome(name, "drifted", drifted=newly_failing, calls=calls)
+        # An episode is under way: it ends when none of its checks fails any more. Checks
+        # that drift meanwhile join it quietly (one alert per episode, not per check).
+        known = {(d["step"], d["id"], d["subject"]) for d in row.drift_checks}
+        extra = [d for d in newly_failing if (d["step"], d["id"], d["subject"]) not in known]
+        remaining = [
+            d
+            for d in row.drift_checks + extra
+            if (d["step"], d["id"], d["subject"]) in still_failing
+        ]
+        if remaining:
+            if extra:
+                row.drift_checks = row.drift_checks + extra
+                row.save(update_fields=["drift_checks"])
+            return ReverifyOutcome(name, "drifted", drifted=remaining, calls=calls)
+        recovered = row.drift_checks
+        row.drift_checks, row.drift_since = [], None
+        row.save(update_fields=["drift_checks", "drift_since"])
+        services.audit(
+            tenant=row,
+            user=None,
+            action=AuditEvent.Action.DRIFT_RECOVERED,
+            detail={"checks": recovered},
+        )
+        transaction.on_commit(lambda: _mail(row, recovered, recovered=True))
+        return ReverifyOutcome(name, "recovered", drifted=recovered, calls=calls)
+
+
+def _recipients(tenant: Tenant) -> list[str]:
+    emails = set(
+        Membership.objects.filter(tenant=tenant, role=Membership.Role.OWNER)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if tenant.account_manager is not None and tenant.account_manager.email:
+        emails.add(tenant.account_manager.email)
+    return sorted(emails)
+
+
+def _mail(tenant: Tenant, drifted: list[dict[str, Any]], *, recovered: bool) -> None:
+    to = _recipients(tenant)
+    if not to:
+        return
+    first = min(drifted, key=lambda d: steps.STEP_KEYS.index(d["step"]))["step"]
+    link = settings.SITE_URL + reverse("wizard:step", args=[tenant.code, first])
+    lines = "\n".join(
+        f"- {steps.STEPS_BY_KEY[d['step']].title}: {d['title']}"
+        + (f" ({d['subject']})" if d["subject"] else "")
+        for d in drifted
+    )
+    if recovered:
+        subject = f"{tenant.name}: the Billing Sync setup is healthy again"
+        body = (
+            f"The checks that had started failing for {tenant.name} pass again:\n\n{lines}\n\n"
+            f"Nothing else to do. The wizard: {link}\n"
+        )
+    else:
+        subject = f"{tenant.name}: the Billing Sync setup needs attention"
+        body = (
+            f"A routine re-check of {tenant.name}'s Autotask found that these checks, which "
+            f"passed before, now fail:\n\n{lines}\n\nBilling Sync may fail until they are "
+            f"fixed. What to change is on this page: {link}\n"
+        )
+    send_mail(subject, body, None, to)
+
+
+def tenants_to_reverify(*, include_unfinished: bool = False) -> list[Tenant]:
+    """Finished tenants with stored credentials, and those in a drift episode (so that their
+    recovery is noticed); every tenant with credentials if asked."""
+    qs = Tenant.objects.filter(autotask_credential__isnull=False)
+    if not include_unfinished:
+        qs = qs.filter(Q(current_step_index=len(steps.STEPS) + 1) | Q(drift_since__isnull=False))
+    return list(qs.order_by(F("last_verified_at").asc(nulls_first=True), "id"))
