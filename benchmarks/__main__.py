@@ -14,7 +14,9 @@ from collections.abc import Callable
 
 # A throwaway SQLite database and test-only secrets: benchmarks never touch real data.
 _DB = os.path.join(tempfile.mkdtemp(prefix="wizard-bench-"), "bench.sqlite3")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{_DB}")
+# Always its own database, whatever DATABASE_URL says: the benchmark writes 10,000 tenants.
+os.environ["DATABASE_URL"] = f"sqlite:///{_DB}"
+os.environ.setdefault("EMAIL_URL", "locmemmail://")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-0123456789-abcdefghijklmnop")
 os.environ.setdefault("SECRET_ENCRYPTION_KEYS", "q5Wz4mN0hZ1rX8dC3vB6nJ2kL9pQ7sT0uY4eR1wA5fI=")
 os.environ.setdefault("AUTOTASK_INTEGRATION_CODE", "BENCH-CODE")

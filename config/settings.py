@@ -38,9 +38,19 @@ def _required(name: str, dev_default: str) -> str:
     )
 
 
+def _flag(name: str, *, default: bool) -> bool:
+    """A boolean variable; set but empty counts as unset (as in .env.example)."""
+    if not env.str(name, default="").strip():
+        return default
+    return bool(env.bool(name))
+
+
 SECRET_KEY = _required("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies in front of the app append to X-Forwarded-For (login throttling
+# needs the real client address). 0: use the connection's address.
+NUM_PROXIES: int = env.int("NUM_PROXIES", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -94,7 +104,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
-EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
+# Required in production: the console backend would write reset and invitation links into the
+# logs.
+EMAIL_CONFIG = env.email_url_config(_required("EMAIL_URL", "consolemail://"))
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="wizard@localhost")
 
@@ -117,7 +129,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Hashed, compressed file names in production (after collectstatic); plain in DEBUG and tests.
-STATIC_MANIFEST: bool = env.bool("STATIC_MANIFEST", default=not DEBUG)
+STATIC_MANIFEST: bool = _flag("STATIC_MANIFEST", default=not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -133,9 +145,11 @@ STORAGES = {
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = int(
+    env.str("SECURE_HSTS_SECONDS", default="").strip() or (0 if DEBUG else 31536000)
+)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_REFERRER_POLICY = "same-origin"
@@ -151,6 +165,18 @@ _dev_fernet_key = base64.urlsafe_b64encode(
 SECRET_ENCRYPTION_KEYS: list[str] = [
     k.strip() for k in _required("SECRET_ENCRYPTION_KEYS", _dev_fernet_key).split(",") if k.strip()
 ]
+for _key in SECRET_ENCRYPTION_KEYS:
+    # Checked at start-up, not at the first save: a bad key must stop the deploy, and the
+    # message must not echo the key.
+    try:
+        if len(base64.urlsafe_b64decode(_key.encode())) != 32:
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(
+            "SECRET_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 "
+            "bytes). Generate one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from None
 
 # Autotask
 AUTOTASK_SANDBOX: bool = env.bool("AUTOTASK_SANDBOX", default=False)

@@ -31,6 +31,7 @@ PROD_ENV = {
     "SECRET_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "AUTOTASK_INTEGRATION_CODE": "PROD-CODE",
     "ALLOWED_HOSTS": "wizard.example.com",
+    "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
     "DATABASE_URL": "sqlite:////tmp/wizard-deploy-check.sqlite3",
 }
 
@@ -54,13 +55,27 @@ def test_check_deploy_is_clean_in_production() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["SECRET_KEY", "SECRET_ENCRYPTION_KEYS", "AUTOTASK_INTEGRATION_CODE"]
+    "name", ["SECRET_KEY", "SECRET_ENCRYPTION_KEYS", "AUTOTASK_INTEGRATION_CODE", "EMAIL_URL"]
 )
 def test_a_missing_secret_stops_start_up_naming_it(name) -> None:
     env = {k: v for k, v in PROD_ENV.items() if k != name}
     result = manage("check", env=env)
     assert result.returncode != 0
     assert f"The environment variable {name} is required" in result.stderr
+
+
+def test_a_malformed_encryption_key_stops_start_up_without_echoing_it() -> None:
+    result = manage("check", env={**PROD_ENV, "SECRET_ENCRYPTION_KEYS": "not-a-key-but-secret"})
+    assert result.returncode != 0
+    assert "SECRET_ENCRYPTION_KEYS holds a value that is not a Fernet key" in result.stderr
+    assert "not-a-key-but-secret" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "STATIC_MANIFEST"])
+def test_empty_optional_settings_mean_the_default(name) -> None:
+    result = manage("check", "--deploy", env={**PROD_ENV, name: ""})
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
 
 
 def test_a_malformed_encryption_key_is_refused_without_echoing_it(settings) -> None:
@@ -81,6 +96,22 @@ def test_production_headers(client, settings) -> None:
     assert r["X-Content-Type-Options"] == "nosniff"
     csp = r["Content-Security-Policy"]
     assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_the_throttle_uses_the_forwarded_client_address(owner, settings) -> None:
+    settings.NUM_PROXIES = 1
+    cache.clear()
+    attacker = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    for i in range(5):
+        attacker.post("/accounts/login/", {"username": f"guess{i}", "password": "x"})
+    r = attacker.post("/accounts/login/", {"username": "guess9", "password": "x"})
+    assert "Too many failed attempts" in r.content.decode()
+    # Another user behind the same proxy is not locked out.
+    colleague = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    r = colleague.post("/accounts/login/", {"username": "owner", "password": PASSWORD})
+    assert r.status_code == 302
+    cache.clear()
 
 
 @pytest.mark.django_db

@@ -7,7 +7,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from wizard import services, steps
-from wizard.models import AuditEvent, AutotaskCredential, Membership, StepProgress, Tenant
+from wizard.models import (
+    AuditEvent,
+    AutotaskCredential,
+    Invitation,
+    Membership,
+    StepProgress,
+    Tenant,
+)
 
 
 class MembershipInline(admin.TabularInline[Membership, Tenant]):
@@ -96,4 +103,25 @@ class AutotaskCredentialAdmin(admin.ModelAdmin[AutotaskCredential]):
     readonly_fields = fields
 
     def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
+    """Staff can see and withdraw (delete) invitations; the signed link then stops working."""
+
+    list_display = ["email", "tenant", "role", "invited_by", "created_at", "accepted_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "tenant__name"]
+    readonly_fields = [
+        "tenant",
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "accepted_at",
+        "accepted_by",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 
@@ -16,6 +17,20 @@ WINDOW_SECONDS = 15 * 60
 def _key(kind: str, value: str) -> str:
     # Hashed: usernames and addresses do not belong in cache keys in clear.
     return f"login-fail:{kind}:{hashlib.sha256(value.lower().encode()).hexdigest()[:32]}"
+
+
+def client_address(request: Any) -> str:
+    """The client's address. Behind NUM_PROXIES trusted reverse proxies, read it from
+    X-Forwarded-For (the proxies append to it), else every user would share the proxy's."""
+    if request is None:
+        return ""
+    proxies = settings.NUM_PROXIES
+    if proxies:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [a for a in forwarded if a]
+        if len(forwarded) >= proxies:
+            return str(forwarded[-proxies])
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -30,8 +45,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def _keys(self) -> list[str]:
         username = str(self.data.get("username", ""))[:150]
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        return [_key("user", username), _key("addr", address)]
+        return [_key("user", username), _key("addr", client_address(self.request))]
 
     def clean(self) -> dict[str, Any]:
         keys = self._keys()

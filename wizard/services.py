@@ -869,7 +869,7 @@ def _mail_owners_about_reset(
         + "\nEarlier steps are unchanged."
         + (f"\n\nContinue here: {resume_url}" if resume_url else "")
     )
-    send_mail(f"Your Billing Sync setup was reset: {title}", body, None, owners)
+    _send(f"Your Billing Sync setup was reset: {title}", body, owners)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -883,6 +883,10 @@ class InvitationInvalid(Exception):
     pass
 
 
+class MailNotSent(Exception):
+    pass
+
+
 def invitation_create(
     *, tenant: Tenant, email: str, role: str, user: Actor, accept_url: Any
 ) -> Invitation:
@@ -892,14 +896,20 @@ def invitation_create(
     )
     token = signing.dumps({"i": invitation.pk}, salt=INVITATION_SALT)
     who = user.get_username() if user is not None and user.is_authenticated else "Your team"
-    send_mail(
+    sent = _send(
         f"Join {tenant.name} in the Billing Sync setup wizard",
         f"{who} invited you to help prepare Autotask for Billing Sync for {tenant.name}.\n\n"
         f"Accept here (the link works once and expires in "
         f"{INVITATION_MAX_AGE.days} days):\n{accept_url(token)}\n",
-        None,
         [invitation.email],
     )
+    if not sent:
+        # An invitation nobody received is worse than none: undo it and say so.
+        invitation.delete()
+        raise MailNotSent(
+            "The invitation email could not be sent, so no invitation was created. Try again "
+            "in a few minutes; if it keeps failing, tell your administrator."
+        )
     audit(
         tenant=tenant,
         user=user,
@@ -907,6 +917,23 @@ def invitation_create(
         detail={"email": invitation.email, "role": role},
     )
     return invitation
+
+
+def invitations_pending(tenant: Tenant) -> Any:
+    """Invitations not yet accepted and not yet expired."""
+    return Invitation.objects.filter(
+        tenant=tenant, accepted_at=None, created_at__gt=timezone.now() - INVITATION_MAX_AGE
+    )
+
+
+def _send(subject: str, body: str, to: Any) -> bool:
+    """Send a mail; a mail server failure is logged, never turned into a lost action."""
+    try:
+        send_mail(subject, body, None, list(to))
+    except Exception:  # SMTP errors come in many classes; the action itself already happened
+        logger.exception("could not send mail %r to %d recipient(s)", subject, len(list(to)))
+        return False
+    return True
 
 
 def invitation_from_token(token: str) -> Invitation:

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.conftest import login
+from tests.conftest import login, make_user
 from wizard import services, steps
 from wizard.models import (
     AuditEvent,
@@ -382,3 +382,43 @@ def test_expired_and_forged_invitations_are_refused(
     r = client.get(link[:-3] + "xx/")
     assert r.status_code == 410 and "not valid" in r.content.decode()
     assert not Membership.objects.filter(user__email="late@example.com").exists()
+
+
+def test_a_failed_invitation_email_creates_nothing_and_says_so(
+    owner_client, tenant, monkeypatch
+) -> None:
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def broken(*_args, **_kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", broken)
+    r = owner_client.post(
+        f"/t/{tenant.code}/team/", {"email": "x@example.com", "role": "member"}, follow=True
+    )
+    assert "could not be sent, so no invitation was created" in r.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_a_forwarded_invitation_does_not_admit_someone_else(owner_client, tenant, outsider) -> None:
+    owner_client.post(f"/t/{tenant.code}/team/", {"email": "invited@example.com", "role": "member"})
+    link = invite_link()
+    r = login(outsider).post(link)
+    assert r.status_code == 403
+    assert "This invitation is for invited@example.com" in r.content.decode()
+    assert not Membership.objects.filter(tenant=tenant, user=outsider).exists()
+
+
+def test_expired_invitations_are_not_listed_as_pending(owner_client, tenant) -> None:
+    owner_client.post(
+        f"/t/{tenant.code}/team/", {"email": "old@example.com", "role": "member"}, follow=True
+    )
+    Invitation.objects.update(created_at=timezone.now() - datetime.timedelta(days=8))
+    assert "old@example.com" not in owner_client.get(f"/t/{tenant.code}/team/").content.decode()
+
+
+def test_csv_neutralises_the_account_manager_column_too(admin_client, tenant) -> None:
+    evil = make_user("@SUM(1+1)", is_staff=True)
+    Tenant.objects.filter(pk=tenant.pk).update(account_manager=evil)
+    body = b"".join(admin_client.get("/manage/export.csv").streaming_content).decode()
+    assert ",'@SUM(1+1)," in body

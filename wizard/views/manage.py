@@ -23,7 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wizard import access, selectors, services, steps
 from wizard.forms import InvitationForm, ResetForm
-from wizard.models import AuditEvent, Invitation, Membership, Tenant
+from wizard.models import AuditEvent, Membership, Tenant
+from wizard.views.team import send_invitation
 
 PAGE_SIZE = 25
 FUNNEL_BAR_MAX = 360  # px of the widest bar in the SVG
@@ -122,7 +123,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
                 [
                     _csv_safe(t.name),
                     t.code,
-                    r["manager"],
+                    _csv_safe(r["manager"]),
                     t.finished_steps,
                     r["current_step"],
                     r["health_label"],
@@ -140,8 +141,9 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 
 def _csv_safe(value: str) -> str:
-    # A name starting with = + - @ would run as a formula when the file opens in a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    # A cell starting with = + - @ (or a tab or carriage return before one) runs as a formula
+    # when the file opens in a spreadsheet.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @login_required
@@ -160,7 +162,7 @@ def tenant_detail(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             "overview": overview,
             "events": events,
             "members": Membership.objects.filter(tenant=tenant).select_related("user"),
-            "invitations": Invitation.objects.filter(tenant=tenant, accepted_at=None),
+            "invitations": services.invitations_pending(tenant),
             "can_reset": access.can_reset(request.user),
             "reset_form": ResetForm(),
             "invite_form": InvitationForm(),
@@ -198,7 +200,7 @@ def reset(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             messages.success(
                 request,
                 f"Reset from '{steps.STEPS_BY_KEY[plan.from_step].title}'. The tenant's owners "
-                "were emailed.",
+                "are emailed the reason.",
             )
             return redirect("manage:tenant", tenant.code)
     return render(
@@ -214,16 +216,7 @@ def invite(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     tenant = access.staff_tenant_or_404(request.user, code)
     form = InvitationForm(request.POST)
     if form.is_valid():
-        services.invitation_create(
-            tenant=tenant,
-            email=form.cleaned_data["email"],
-            role=form.cleaned_data["role"],
-            user=request.user,
-            accept_url=lambda token: request.build_absolute_uri(
-                reverse("invitation_accept", args=[token])
-            ),
-        )
-        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+        send_invitation(request, tenant, form)
     else:
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("manage:tenant", tenant.code)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from wizard import access, selectors, services
 from wizard.forms import InvitationForm
-from wizard.models import Invitation, Membership
+from wizard.models import Membership
 
 
 @login_required
@@ -30,16 +30,7 @@ def team(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             messages.error(request, "Only an owner of this tenant can invite people.")
             return redirect("wizard:team", tenant.code)
         if form.is_valid():
-            services.invitation_create(
-                tenant=tenant,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-                user=request.user,
-                accept_url=lambda token: request.build_absolute_uri(
-                    reverse("invitation_accept", args=[token])
-                ),
-            )
-            messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+            send_invitation(request, tenant, form)
             return redirect("wizard:team", tenant.code)
     return render(
         request,
@@ -48,11 +39,30 @@ def team(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             "tenant": tenant,
             "overview": selectors.wizard_overview(tenant),
             "members": Membership.objects.filter(tenant=tenant).select_related("user"),
-            "invitations": Invitation.objects.filter(tenant=tenant, accepted_at=None),
+            "invitations": services.invitations_pending(tenant),
             "can_invite": can_invite,
             "form": form,
         },
     )
+
+
+def send_invitation(request: HttpRequest, tenant: Any, form: InvitationForm) -> bool:
+    """Create and mail an invitation from a valid form; say how it went."""
+    try:
+        services.invitation_create(
+            tenant=tenant,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            user=request.user,
+            accept_url=lambda token: request.build_absolute_uri(
+                reverse("invitation_accept", args=[token])
+            ),
+        )
+    except services.MailNotSent as e:
+        messages.error(request, str(e))
+        return False
+    messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+    return True
 
 
 @require_http_methods(["GET", "POST"])
@@ -77,6 +87,18 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 },
             )
         signup = UserCreationForm(request.POST if request.method == "POST" else None)
+    if user.is_authenticated and user.email and user.email.lower() != invitation.email:
+        # A forwarded link must not let someone else into the tenant.
+        return render(
+            request,
+            "invitation/invalid.html",
+            {
+                "reason": f"This invitation is for {invitation.email}, but you are logged in as "
+                f"{user.email}. Log out, then open the link again, or ask for an invitation to "
+                "your own address."
+            },
+            status=403,
+        )
     if request.method == "POST":
         if signup is not None:
             if not signup.is_valid():
