@@ -634,7 +634,7 @@ class Sandbox:
         self._counts: Counter[tuple[str, str]] = Counter()
         self._usage: dict[str, deque[float]] = {}
         self._flaky_calls: Counter[str] = Counter()
-        self._in_flight: Counter[tuple[str, str]] = Counter()
+        self._in_flight: Counter[tuple[str, str, str]] = Counter()
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -765,7 +765,7 @@ class Sandbox:
             by_user: Counter[str] = Counter()
             by_endpoint: Counter[str] = Counter()
             in_flight: Counter[str] = Counter()
-            for (_, where), count in self._in_flight.items():
+            for (_code, _user, where), count in self._in_flight.items():
                 if count:
                     in_flight[where] += count
             for (who, where), count in self._counts.items():
@@ -813,10 +813,13 @@ class Sandbox:
         if not code or not username or "secret" not in lower or code != self.integration_code:
             self._delay(self.latency, timeout)
             return _errors(500, CODE_INVALID)
-        slot = (code, route.endpoint)
+        # Each sandbox API user stands for one partner's Autotask database, and the limit is
+        # counted per database: two partners verified side by side do not share slots.
+        slot = (code, username.lower(), route.endpoint)
         # Reference: https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/General/ThreadLimiting.htm
-        # 3 threads per (tracking identifier, object endpoint); the sandbox's endpoint is the
-        # entity plus the operation (UNCONFIRMED; N8N's error names the method).
+        # 3 threads per (tracking identifier, object endpoint) within one Autotask database;
+        # the sandbox's endpoint is the entity plus the operation (UNCONFIRMED; N8N's error
+        # names the method).
         with self._lock:
             if self._in_flight[slot] >= THREAD_LIMIT:
                 return _errors(500, THREAD_EXCEEDED)

@@ -149,7 +149,18 @@ def _render_step(
         from django.utils import timezone
 
         first_usage = steps.first_usage_date(str(sync_start), timezone.localdate())
+    # The checklist as plain rows: rendering each box through the form's widgets costs more
+    # than the rest of the page together.
+    if form.is_bound:
+        ticked = set(form.data.getlist("checklist")) if hasattr(form.data, "getlist") else set()
+        shown = str(form.data.get("checklist_shown", ""))
+    else:
+        ticked = set(current.progress.checklist)
+        shown = ",".join(current.progress.checklist)
+    checklist_rows = [(item, item.id in ticked) for item in step.checklist_for(form.branch)]
     context = {
+        "checklist_rows": checklist_rows,
+        "checklist_shown": shown,
         "tenant": tenant,
         "overview": overview,
         "current": current,
