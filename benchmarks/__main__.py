@@ -286,7 +286,8 @@ def step_page_under_load() -> None:
     line(f"gunicorn.step.rps             {page_rps:>8.0f}   (the account step, logged in)")
     line(f"gunicorn.step/bare            {page_rps / bare_rps:>8.2f}   (target >= 0.5)")
     line(
-        f"gunicorn.step.p50/p99 ms      {_pct(page, 0.5) * 1000:>5.0f}/{_pct(page, 0.99) * 1000:.0f}"
+        f"gunicorn.step.p50/p99 ms      {_pct(page, 0.5) * 1000:>5.0f}/"
+        f"{_pct(page, 0.99) * 1000:.0f}"
         f"   (bare {_pct(bare, 0.5) * 1000:.0f}/{_pct(bare, 0.99) * 1000:.0f}; 16 clients, "
         "2 workers x 4 threads)"
     )
@@ -299,9 +300,7 @@ def reverify_many() -> None:
 
     import psycopg
 
-    from wizard import crypto, services, steps
     from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
-    from wizard.models import AutotaskCredential, StepProgress, Tenant
 
     count = int(os.environ.get("BENCH_TENANTS", "1000"))
     try:

@@ -30,7 +30,7 @@ class StepForm(forms.Form):
     def __init__(self, *args: Any, step: steps.Step, branch: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.step = step
-        self.branch = branch
+        self.branch_key = branch
         self.fields["checklist"].choices = [(i.id, i.text) for i in step.checklist_for(branch)]  # type: ignore[attr-defined]
 
     def checklist_changes(self) -> tuple[set[str], set[str]]:

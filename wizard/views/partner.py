@@ -157,7 +157,7 @@ def _render_step(
     else:
         ticked = set(current.progress.checklist)
         shown = ",".join(current.progress.checklist)
-    checklist_rows = [(item, item.id in ticked) for item in step.checklist_for(form.branch)]
+    checklist_rows = [(item, item.id in ticked) for item in step.checklist_for(form.branch_key)]
     context = {
         "checklist_rows": checklist_rows,
         "checklist_shown": shown,
