@@ -358,9 +358,9 @@ AutotaskCredential.objects.bulk_create([AutotaskCredential(tenant=t,
         with psycopg.connect(
             db_url.replace("postgres://", "postgresql://"), autocommit=True
         ) as conn:
-            conn.execute("DELETE FROM django_tasks_db_dbtaskresult")
+            conn.execute("DELETE FROM django_tasks_database_dbtaskresult")
         subprocess.run(
-            [sys.executable, "manage.py", "verify_tenants"],
+            [sys.executable, "manage.py", "verify_tenants", "--all"],
             env=env,
             cwd=root,
             check=True,
@@ -391,7 +391,20 @@ AutotaskCredential.objects.bulk_create([AutotaskCredential(tenant=t,
         ]
         for p in procs:
             p.wait()
-        return time.perf_counter() - start
+        wall = time.perf_counter() - start
+        with psycopg.connect(db_url.replace("postgres://", "postgresql://")) as conn:
+            verified = conn.execute(
+                "SELECT count(*) FROM django_tasks_database_dbtaskresult "
+                "WHERE status = 'SUCCESSFUL' AND return_value->>'status' = 'verified'"
+            ).fetchone()
+        done = verified[0] if verified else 0
+        if done != count:
+            with psycopg.connect(db_url.replace("postgres://", "postgresql://")) as conn:
+                sample = conn.execute(
+                    "SELECT status, return_value FROM django_tasks_database_dbtaskresult LIMIT 3"
+                ).fetchall()
+            raise RuntimeError(f"{workers} worker(s) verified {done} of {count} tenants: {sample}")
+        return wall
 
     try:
         one = count / run(1)
