@@ -197,7 +197,7 @@ AUTOTASK_BACKOFF_SECONDS: float = env.float("AUTOTASK_BACKOFF_SECONDS", default=
 
 # Wizard
 STUCK_AFTER_DAYS: int = env.int("STUCK_AFTER_DAYS", default=7)
-# Absolute links in emails (drift alerts, resets) point here.
+# Absolute links in drift alert emails (sent by background runs, with no request) point here.
 SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Background work (scheduled re-verification) through Django's task API. "immediate" runs a

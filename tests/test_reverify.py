@@ -207,3 +207,82 @@ def test_unknown_tenant_and_bad_concurrency_are_errors() -> None:
         call_command("verify_tenants", "--tenant", "nobody")
     with pytest.raises(CommandError, match="at least 1"):
         call_command("verify_tenants", "--concurrency", "0")
+
+
+def test_an_unreachable_autotask_is_not_read_as_recovery(
+    sandbox, owner, manager, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    tenant = finished_tenant("Outage", owner, manager)
+    sandbox.set_access(USER, "Contracts", update=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_command()
+    tenant.refresh_from_db()
+    assert tenant.drift_since is not None
+    before = list(
+        StepProgress.objects.filter(tenant=tenant).values_list("check_results", flat=True)
+    )
+    # Autotask goes away (timeouts): the run learns nothing and changes nothing.
+    import requests
+
+
+    def down(*_a, **_k):
+        raise requests.exceptions.ConnectTimeout("down")
+
+    monkeypatch.setattr(requests.Session, "request", down)
+    monkeypatch.setattr(services, "_pause", lambda _s: None)
+    cache.clear()  # the zone must be looked up again, and fails too
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run_command()
+    tenant.refresh_from_db()
+    assert "1 unreachable" in out
+    assert tenant.drift_since is not None
+    assert (
+        list(StepProgress.objects.filter(tenant=tenant).values_list("check_results", flat=True))
+        == before
+    )
+    assert len(mail.outbox) == 1  # the drift alert only, no false "healthy again"
+
+
+def test_a_mail_failure_does_not_stop_the_run(
+    sandbox, owner, manager, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from django.core.mail.backends.locmem import EmailBackend
+
+    tenant = finished_tenant("Mailless", owner, manager)
+    other = finished_tenant("Other", owner, manager)
+    sandbox.expire_secret(USER)
+
+    def broken(*_args, **_kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run_command()
+    assert "2 drifted" in out
+    for t in (tenant, other):
+        t.refresh_from_db()
+        assert t.drift_since is not None
+
+
+def test_the_alert_links_partners_and_staff_to_their_own_pages(
+    sandbox, owner, manager, django_capture_on_commit_callbacks
+) -> None:
+    tenant = finished_tenant("Links", owner, manager)
+    sandbox.expire_secret(USER)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_command()
+    body = mail.outbox[0].body
+    assert f"Partners: http://127.0.0.1:8000/t/{tenant.code}/api-user/" in body
+    assert f"Account managers: http://127.0.0.1:8000/manage/t/{tenant.code}/" in body
+
+
+def test_a_reset_ends_a_drift_episode(
+    sandbox, owner, manager, django_capture_on_commit_callbacks
+) -> None:
+    tenant = finished_tenant("Reset", owner, manager)
+    sandbox.expire_secret(USER)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_command()
+        services.wizard_reset(tenant=tenant, from_step="api-user", reason="new user", user=None)
+    tenant.refresh_from_db()
+    assert tenant.drift_since is None and tenant.drift_checks == []

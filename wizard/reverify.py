@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -32,7 +31,7 @@ POSTPONE_ABOVE = 0.5
 @dataclass
 class ReverifyOutcome:
     tenant: str
-    status: str  # verified | drifted | recovered | postponed | skipped
+    status: str  # verified | drifted | recovered | postponed | unreachable | skipped
     drifted: list[dict[str, Any]] = field(default_factory=list)
     detail: str = ""
     calls: int = 0
@@ -66,6 +65,9 @@ def tenant_reverify(*, tenant: Tenant) -> ReverifyOutcome:
         outcome = services.step_verify(
             tenant=tenant, step_key="review", user=None, postpone_above=POSTPONE_ABOVE
         )
+    except checks.Unreachable as e:
+        # Not a verdict: the stored results (and any drift episode) stay as they were.
+        return ReverifyOutcome(name, "unreachable", detail=str(e))
     except checks.Postponed as e:
         services.audit(
             tenant=tenant,
@@ -154,7 +156,10 @@ def _mail(tenant: Tenant, drifted: list[dict[str, Any]], *, recovered: bool) -> 
     if not to:
         return
     first = min(drifted, key=lambda d: steps.STEP_KEYS.index(d["step"]))["step"]
-    link = settings.SITE_URL + reverse("wizard:step", args=[tenant.code, first])
+    # Partners open their wizard; staff get 404 there, so they get their own page.
+    partner_link = settings.SITE_URL + reverse("wizard:step", args=[tenant.code, first])
+    staff_link = settings.SITE_URL + reverse("manage:tenant", args=[tenant.code])
+    links = f"Partners: {partner_link}\nAccount managers: {staff_link}\n"
     lines = "\n".join(
         f"- {steps.STEPS_BY_KEY[d['step']].title}: {d['title']}"
         + (f" ({d['subject']})" if d["subject"] else "")
@@ -164,16 +169,17 @@ def _mail(tenant: Tenant, drifted: list[dict[str, Any]], *, recovered: bool) -> 
         subject = f"{tenant.name}: the Billing Sync setup is healthy again"
         body = (
             f"The checks that had started failing for {tenant.name} pass again:\n\n{lines}\n\n"
-            f"Nothing else to do. The wizard: {link}\n"
+            f"Nothing else to do.\n\n{links}"
         )
     else:
         subject = f"{tenant.name}: the Billing Sync setup needs attention"
         body = (
             f"A routine re-check of {tenant.name}'s Autotask found that these checks, which "
             f"passed before, now fail:\n\n{lines}\n\nBilling Sync may fail until they are "
-            f"fixed. What to change is on this page: {link}\n"
+            f"fixed. What to change is on the wizard page:\n\n{links}"
         )
-    send_mail(subject, body, None, to)
+    # A mail server failure is logged; it must not undo or abort the re-verification.
+    services.send_quietly(subject, body, to)
 
 
 def tenants_to_reverify(*, include_unfinished: bool = False) -> list[Tenant]:

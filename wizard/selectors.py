@@ -176,6 +176,7 @@ class DashboardFilter:
             "manager": self.manager,
             "q": self.q,
             "sort": self.sort,
+            "drift": self.drift,
             **override,
         }
         return urlencode({k: v for k, v in values.items() if v})

@@ -781,6 +781,7 @@ def reset_plan(tenant: Tenant, from_step: str | None) -> ResetPlan:
                 "key": key,
                 "title": steps.STEPS_BY_KEY[key].title,
                 "state": p.state if p else StepState.NOT_STARTED,
+                "state_label": StepState(p.state if p else StepState.NOT_STARTED).label,
                 "answers": sorted(p.answers) if p else [],
                 "checklist": len(p.checklist) if p else 0,
                 "results": len(p.check_results) if p else 0,
@@ -828,6 +829,8 @@ def wizard_reset(
             p.version += 1
             p.updated_by = _actor(user)
             p.save()
+        # A reset starts a new setup: an old drift episode no longer means anything.
+        Tenant.objects.filter(pk=tenant.pk).update(drift_checks=[], drift_since=None)
         if plan.deletes_credentials:
             AutotaskCredential.objects.filter(tenant=tenant).delete()
             snapshot["api-user"]["credentials_deleted_for"] = plan.credential_username
@@ -869,7 +872,7 @@ def _mail_owners_about_reset(
         + "\nEarlier steps are unchanged."
         + (f"\n\nContinue here: {resume_url}" if resume_url else "")
     )
-    _send(f"Your Billing Sync setup was reset: {title}", body, owners)
+    send_quietly(f"Your Billing Sync setup was reset: {title}", body, owners)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -896,7 +899,7 @@ def invitation_create(
     )
     token = signing.dumps({"i": invitation.pk}, salt=INVITATION_SALT)
     who = user.get_username() if user is not None and user.is_authenticated else "Your team"
-    sent = _send(
+    sent = send_quietly(
         f"Join {tenant.name} in the Billing Sync setup wizard",
         f"{who} invited you to help prepare Autotask for Billing Sync for {tenant.name}.\n\n"
         f"Accept here (the link works once and expires in "
@@ -926,7 +929,7 @@ def invitations_pending(tenant: Tenant) -> Any:
     )
 
 
-def _send(subject: str, body: str, to: Any) -> bool:
+def send_quietly(subject: str, body: str, to: Any) -> bool:
     """Send a mail; a mail server failure is logged, never turned into a lost action."""
     try:
         send_mail(subject, body, None, list(to))

@@ -1,4 +1,5 @@
-"""axe-core on the login page and on every step page, in a tenant with something on each step.
+"""axe-core on the login page, every step page, the team page and the staff pages (dashboard,
+tenant detail, reset confirmation), in a tenant with something on each step.
 
 axe-core comes from npm (package.json, `npm ci`); without node_modules/axe-core these tests skip
 loudly, or fail under REQUIRE_BROWSER=1. The app's Content-Security-Policy forbids the injected
@@ -28,7 +29,10 @@ KNOWN_VIOLATIONS: dict[str, str] = {}
 # Page name -> why an id reference on it is broken (strict, as above).
 KNOWN_BROKEN_REFERENCES: dict[str, str] = {}
 
-PAGES = ["login", *steps.STEP_KEYS]
+# Staff pages, seen by an admin (who also gets the reset buttons); "reset-error" is the
+# confirmation sent back with a reason of only spaces.
+STAFF_PAGES = ["manage", "manage-tenant", "reset-confirm", "reset-error"]
+PAGES = ["login", *steps.STEP_KEYS, "team", *STAFF_PAGES]
 
 # Every id that an ARIA relation or a <label for> names must exist (axe only flags a missing
 # aria-describedby target as "needs review", not as a violation).
@@ -158,9 +162,35 @@ def open_page(page: Page, live_server: Any, tenant: Tenant, page_name: str) -> N
     if page_name == "login":
         page.goto("/accounts/login/")
         return
+    if page_name in STAFF_PAGES:
+        open_staff_page(page, live_server, tenant, page_name)
+        return
     login(page, live_server, "owner")
+    if page_name == "team":
+        page.goto(f"/t/{tenant.code}/team/")
+        assert page.locator("h1").inner_text() == f"{tenant.name}: team"
+        return
     page.goto(f"/t/{tenant.code}/{page_name}/")
     assert page.locator("#step-title").inner_text() == steps.STEPS_BY_KEY[page_name].title
+
+
+def open_staff_page(page: Page, live_server: Any, tenant: Tenant, page_name: str) -> None:
+    login(page, live_server, "wizard_admin")
+    if page_name == "manage":
+        page.wait_for_url("**/manage/")
+        assert page.get_by_role("link", name=tenant.name, exact=True).count() == 1
+        return
+    if page_name == "manage-tenant":
+        page.goto(f"/manage/t/{tenant.code}/")
+        assert page.locator("h1").inner_text() == tenant.name
+        return
+    page.goto(f"/manage/t/{tenant.code}/reset/?from_step=api-user")
+    assert page.locator("h1").inner_text() == "Reset from \u201cThe API user\u201d"
+    if page_name == "reset-error":
+        page.get_by_label("Reason").fill("   ")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Reset", exact=True).click()
+        assert page.locator(".errorlist").count() == 1
 
 
 @pytest.mark.parametrize("page_name", pages(KNOWN_VIOLATIONS))
@@ -170,6 +200,7 @@ def test_no_serious_accessibility_violations(
     axe_source: str,
     live_server: Any,
     busy_tenant: Tenant,
+    wizard_admin: User,
 ) -> None:
     page = new_context(bypass_csp=True).new_page()
     open_page(page, live_server, busy_tenant, page_name)
@@ -187,7 +218,7 @@ def test_no_serious_accessibility_violations(
 
 @pytest.mark.parametrize("page_name", pages(KNOWN_BROKEN_REFERENCES))
 def test_every_id_reference_resolves(
-    page_name: str, page: Page, live_server: Any, busy_tenant: Tenant
+    page_name: str, page: Page, live_server: Any, busy_tenant: Tenant, wizard_admin: User
 ) -> None:
     open_page(page, live_server, busy_tenant, page_name)
     broken: list[str] = page.evaluate(BROKEN_REFERENCES)

@@ -864,9 +864,11 @@ class Sandbox:
         if scenario.fault == "thread-limit":
             return _errors(500, THREAD_EXCEEDED)
         if scenario.fault == "flaky":
+            # Every second call to each endpoint fails, so a retry of a call finds the next
+            # one good even while other endpoints are called in parallel.
             with self._lock:
-                self._flaky_calls[user] += 1
-                failing = self._flaky_calls[user] % 2 == 0
+                self._flaky_calls[f"{user}|{route.endpoint}"] += 1
+                failing = self._flaky_calls[f"{user}|{route.endpoint}"] % 2 == 0
             if failing:
                 return SandboxResponse(503, {"Content-Type": "text/html"}, _FLAKY_PAGE)
         if scenario.fault == "broken":

@@ -23,6 +23,7 @@ __all__ = [
     "CheckResult",
     "Inputs",
     "Postponed",
+    "Unreachable",
     "run_all",
     "run_step",
     "worst",
@@ -65,6 +66,10 @@ def run_step(step_key: str, client: AutotaskClient, inputs: Inputs) -> list[Chec
     raise ValueError(f"step {step_key!r} has no checks")
 
 
+class Unreachable(Exception):
+    """Autotask could not be asked (background runs only): nothing was learned."""
+
+
 class Postponed(Exception):
     """The tenant's API usage is too high to spend more of it now (background runs only)."""
 
@@ -80,12 +85,16 @@ def run_all(
 
     Signing in comes first and alone: if Autotask refuses the credentials, nothing else is
     sent (each refused call counts towards locking the API user). After that, the reads do
-    not depend on each other, so they run in parallel: a full verification takes about three
-    round trips instead of fourteen. Different endpoints, so Autotask's per-endpoint thread
-    limit (and the client's cap of 2 per endpoint) is never approached.
+    not depend on each other, so they run in parallel: a full verification takes three or four
+    round trips instead of twelve. The client's cap of 2 calls in flight per endpoint still
+    holds (Companies and Contracts have three reads each, so one of each waits its turn).
     """
     connection = api_user.connect(client)
     if not connection.ok:
+        if postpone_above is not None and not any(r.status == FAIL for r in connection.results):
+            # A background run that could not reach Autotask learned nothing: keep what the
+            # last real answer said rather than overwrite it with "could not check".
+            raise Unreachable(next((r.evidence for r in connection.results if r.error), ""))
         return {"api-user": connection.results}
     if (
         postpone_above is not None

@@ -215,13 +215,13 @@ def judge(
     if services_access is not None and services_access.query != AccessLevel.NONE:
         results.append(judge_costs(services if services is not None else []))
     else:
+        why = (
+            "the API user's rights on Services could not be read."
+            if isinstance(accesses.get("Services"), AutotaskError)
+            else "the API user cannot view Services."
+        )
         results.append(
-            CheckResult(
-                "access.internal-cost",
-                UNKNOWN,
-                COST_TITLE,
-                evidence="Not checked: the API user cannot view Services.",
-            )
+            CheckResult("access.internal-cost", UNKNOWN, COST_TITLE, evidence=f"Not checked: {why}")
         )
     return results
 

@@ -86,6 +86,15 @@ RESULT_GROUPS = (
 )
 
 
+# (singular, plural) for the summary after a run.
+RESULT_WORDS = {
+    "fail": ("failed", "failed"),
+    "warn": ("warning", "warnings"),
+    "unknown": ("could not be checked", "could not be checked"),
+    "pass": ("passed", "passed"),
+}
+
+
 def _grouped(results: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:
     """Check results grouped by status, worst first; empty groups left out."""
     groups = []
@@ -342,9 +351,17 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
     else:
         statuses = [r["status"] for r in outcome.results]
         summary = ", ".join(
-            f"{statuses.count(s)} {label.lower()}" for s, label in RESULT_GROUPS if s in statuses
+            f"{statuses.count(s)} {RESULT_WORDS[s][statuses.count(s) != 1]}"
+            for s, _label in RESULT_GROUPS
+            if s in statuses
         )
-        messages.success(request, f"Verified against Autotask: {summary}.")
+        text = f"Verified against Autotask: {summary}."
+        if "fail" in statuses:
+            messages.error(request, text)
+        elif "warn" in statuses or "unknown" in statuses:
+            messages.warning(request, text)
+        else:
+            messages.success(request, text)
     if request.htmx:
         return _render_step(request, tenant, step)
     return redirect(_step_url(tenant, step.key))

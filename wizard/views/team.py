@@ -87,15 +87,15 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 },
             )
         signup = UserCreationForm(request.POST if request.method == "POST" else None)
-    if user.is_authenticated and user.email and user.email.lower() != invitation.email:
+    if user.is_authenticated and (user.email or "").lower() != invitation.email:
         # A forwarded link must not let someone else into the tenant.
         return render(
             request,
             "invitation/invalid.html",
             {
                 "reason": f"This invitation is for {invitation.email}, but you are logged in as "
-                f"{user.email}. Log out, then open the link again, or ask for an invitation to "
-                "your own address."
+                f"{user.email or user.get_username()}. Log out, then open the link again, or ask "
+                "for an invitation to your own address."
             },
             status=403,
         )

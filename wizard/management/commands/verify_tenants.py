@@ -48,6 +48,12 @@ class Command(BaseCommand):
                 reverify_tenant.enqueue(tenant.pk)
             self.stdout.write(f"Queued {len(tenants)} tenant(s) for the workers.")
             return
+        concurrency = options["concurrency"]
+        if connection.vendor == "sqlite" and concurrency > 1:
+            # SQLite allows one writer at a time: parallel tenants would only wait for the
+            # lock (or fail with "database is locked").
+            self.stderr.write("SQLite: verifying one tenant at a time.")
+            concurrency = 1
         start = time.perf_counter()
 
         def one(tenant: Tenant) -> reverify.ReverifyOutcome:
@@ -57,14 +63,14 @@ class Command(BaseCommand):
                 # Each worker thread has its own database connection: give it back.
                 connection.close()
 
-        if options["concurrency"] == 1:
+        if concurrency == 1:
             outcomes = [reverify.tenant_reverify(tenant=t) for t in tenants]
         else:
-            with ThreadPoolExecutor(max_workers=options["concurrency"]) as pool:
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
                 outcomes = list(pool.map(one, tenants))
         counts = Counter(o.status for o in outcomes)
         for o in outcomes:
-            if o.status in ("drifted", "recovered", "postponed"):
+            if o.status in ("drifted", "recovered", "postponed", "unreachable"):
                 what = ", ".join(d["title"] for d in o.drifted) or o.detail
                 self.stdout.write(f"  {o.status:<9} {o.tenant}  {what}")
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"

@@ -1,0 +1,47 @@
+"""The docs keep up with the code: every check id is in the catalogue, every setting in the
+README and .env.example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECK_ID = re.compile(r'"((?:auth|access|contract|company)\.[a-z-]+|connection)"')
+
+
+def check_ids() -> set[str]:
+    ids: set[str] = set()
+    for path in (ROOT / "wizard" / "checks").glob("*.py"):
+        ids |= set(CHECK_ID.findall(path.read_text()))
+    ids |= set(CHECK_ID.findall((ROOT / "wizard" / "services.py").read_text()))
+    return ids
+
+
+def test_the_check_ids_are_found() -> None:
+    ids = check_ids()
+    assert {"auth.secret", "access.least-privilege", "contract.start-date", "connection"} <= ids
+    # access.<entity> ids are built from the entity names: add them.
+    assert len(ids) >= 15
+
+
+def test_every_check_id_is_in_the_catalogue() -> None:
+    catalogue = (ROOT / "docs" / "checks.md").read_text()
+    from wizard.checks.security_level import NEEDS
+
+    ids = check_ids() | {f"access.{n.entity.lower()}" for n in NEEDS}
+    missing = sorted(i for i in ids if f"`{i}`" not in catalogue)
+    assert not missing, f"docs/checks.md does not document: {missing}"
+
+
+def test_every_setting_is_in_env_example_and_readme() -> None:
+    settings_py = (ROOT / "config" / "settings.py").read_text()
+    names = set(re.findall(r'env\.\w+\("([A-Z_]+)"', settings_py))
+    names |= set(re.findall(r'_(?:required|flag)\("([A-Z_]+)"', settings_py))
+    names |= set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', settings_py))
+    example = (ROOT / ".env.example").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "SECRET_KEY" in names and "AUTOTASK_INTEGRATION_CODE" in names
+    for name in sorted(names):
+        assert re.search(rf"^#?\s*{name}=", example, re.M), f".env.example lacks {name}"
+        assert name in readme, f"README lacks {name}"
