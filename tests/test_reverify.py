@@ -224,7 +224,6 @@ def test_an_unreachable_autotask_is_not_read_as_recovery(
     # Autotask goes away (timeouts): the run learns nothing and changes nothing.
     import requests
 
-
     def down(*_a, **_k):
         raise requests.exceptions.ConnectTimeout("down")
 
