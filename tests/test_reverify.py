@@ -10,7 +10,8 @@ from django.core import mail
 from django.core.cache import cache
 from django.core.management import call_command
 
-from wizard import reverify, services, steps
+from tests.factories import fill_in
+from wizard import reverify, services
 from wizard.autotask import limits
 from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox
 from wizard.models import AuditEvent, StepProgress, Tenant
@@ -38,36 +39,7 @@ def sandbox(settings, monkeypatch) -> Sandbox:
 def finished_tenant(name: str, owner, manager=None, username: str = USER) -> Tenant:
     """A tenant that completed the wizard for real, against the sandbox."""
     tenant = services.tenant_create(name=name, owner=owner, account_manager=manager)
-    services.step_answers_save(
-        tenant=tenant, step_key="account", user=None, changes={"branch": "existing"}, seen={}
-    )
-    services.credentials_save(tenant=tenant, user=None, username=username, secret=SANDBOX_SECRET)
-    services.step_answers_save(
-        tenant=tenant,
-        step_key="recurring-contract",
-        user=None,
-        changes={"sync_start": "next"},
-        seen={},
-    )
-    services.answer_list_add(
-        tenant=tenant,
-        step_key="recurring-contract",
-        user=None,
-        field="customers",
-        item={"company_id": 101, "contract_id": 2001},
-        key="contract_id",
-    )
-    services.step_answers_save(
-        tenant=tenant, step_key="annual-contract", user=None, changes={"has_annual": "no"}, seen={}
-    )
-    for step in steps.STEPS:
-        ids = [
-            c.id
-            for c in step.checklist_for(
-                step.branch_of(StepProgress.objects.get(tenant=tenant, step_key=step.key).answers)
-            )
-        ]
-        services.checklist_update(tenant=tenant, step_key=step.key, user=None, ticked=ids)
+    fill_in(tenant, username=username, tick=True)
     services.step_verify(tenant=tenant, step_key="review", user=None)
     tenant.refresh_from_db()
     assert tenant.current_step_index == 7, [(p.step_key, p.state) for p in tenant.progress.all()]

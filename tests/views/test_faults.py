@@ -16,6 +16,7 @@ import requests
 import responses
 from django.core.cache import cache
 
+from tests.factories import fill_in
 from wizard import services, steps
 from wizard.autotask import limits
 from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox
@@ -97,39 +98,7 @@ def prepared(settings, tenant, owner, monkeypatch):
     monkeypatch.setattr(services, "_pause", lambda _s: None)
     cache.clear()
     limits.reset()
-    services.credentials_save(
-        tenant=tenant, user=owner, username="healthy@sandbox.example", secret=SANDBOX_SECRET
-    )
-    services.step_answers_save(
-        tenant=tenant,
-        step_key="recurring-contract",
-        user=owner,
-        changes={"sync_start": "next"},
-        seen={},
-    )
-    services.answer_list_add(
-        tenant=tenant,
-        step_key="recurring-contract",
-        user=owner,
-        field="customers",
-        item={"company_id": 101, "contract_id": 2001},
-        key="contract_id",
-    )
-    services.step_answers_save(
-        tenant=tenant,
-        step_key="annual-contract",
-        user=owner,
-        changes={"has_annual": "yes"},
-        seen={},
-    )
-    services.answer_list_add(
-        tenant=tenant,
-        step_key="annual-contract",
-        user=owner,
-        field="contracts",
-        item={"company_id": 101, "contract_id": 2012},
-        key="contract_id",
-    )
+    fill_in(tenant, user=owner, annual=((101, 2012),))
     for key in ("security-level", "api-user"):
         ids = [c.id for c in steps.STEPS_BY_KEY[key].checklist]
         services.checklist_update(tenant=tenant, step_key=key, user=owner, ticked=ids)

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.html import escape
 
-from wizard import services
+from tests.factories import fill_in
 from wizard.autotask.sandbox import SANDBOX_SECRET
 from wizard.models import AuditEvent, StepProgress
 
@@ -196,22 +196,7 @@ def test_a_stale_run_lock_does_not_block_forever(owner_client, tenant) -> None:
 
 
 def test_review_reverifies_every_step(owner_client, tenant) -> None:
-    save_credentials(owner_client, tenant, "healthy@sandbox.example")
-    services.step_answers_save(
-        tenant=tenant,
-        step_key="recurring-contract",
-        user=None,
-        changes={"sync_start": "next"},
-        seen={},
-    )
-    services.answer_list_add(
-        tenant=tenant,
-        step_key="recurring-contract",
-        user=None,
-        field="customers",
-        item={"company_id": 101, "contract_id": 2001},
-        key="contract_id",
-    )
+    fill_in(tenant)
     owner_client.post(url(tenant, "review", "verify"))
     for key in ("api-user", "security-level", "recurring-contract", "review"):
         assert progress(tenant, key).check_results, key

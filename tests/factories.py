@@ -1,0 +1,62 @@
+"""Test data built the way a partner builds it: through the services, never by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard import services, steps
+from wizard.autotask.sandbox import SANDBOX_SECRET
+from wizard.models import StepProgress, Tenant
+
+HEALTHY = "healthy@sandbox.example"
+
+
+def fill_in(
+    tenant: Tenant,
+    *,
+    user: Any = None,
+    username: str = HEALTHY,
+    secret: str = SANDBOX_SECRET,
+    customers: tuple[tuple[int, int], ...] = ((101, 2001),),
+    sync_start: str = "next",
+    annual: tuple[tuple[int, int], ...] | None = None,
+    tick: bool = False,
+) -> Tenant:
+    """Answer every step: account, credentials, contracts, annual contracts (or none)."""
+    services.step_answers_save(
+        tenant=tenant, step_key="account", user=user, changes={"branch": "existing"}, seen={}
+    )
+    services.credentials_save(tenant=tenant, user=user, username=username, secret=secret)
+    services.step_answers_save(
+        tenant=tenant,
+        step_key="recurring-contract",
+        user=user,
+        changes={"sync_start": sync_start},
+        seen={},
+    )
+    for field, key, rows in (
+        ("customers", "recurring-contract", customers),
+        ("contracts", "annual-contract", annual or ()),
+    ):
+        for company, contract in rows:
+            services.answer_list_add(
+                tenant=tenant,
+                step_key=key,
+                user=user,
+                field=field,
+                item={"company_id": company, "contract_id": contract},
+                key="contract_id",
+            )
+    services.step_answers_save(
+        tenant=tenant,
+        step_key="annual-contract",
+        user=user,
+        changes={"has_annual": "yes" if annual else "no"},
+        seen={},
+    )
+    if tick:
+        for step in steps.STEPS:
+            answers = StepProgress.objects.get(tenant=tenant, step_key=step.key).answers
+            ids = [c.id for c in step.checklist_for(step.branch_of(answers))]
+            services.checklist_update(tenant=tenant, step_key=step.key, user=user, ticked=ids)
+    return tenant
