@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import close_old_connections
 from django_tasks import task
 
 from wizard import reverify
@@ -18,7 +17,8 @@ def reverify_tenant(tenant_id: int) -> dict[str, Any]:
     Two workers never verify the same tenant at once: the review's verification claim in the
     database (services._claim) lets one in and turns the other away as "skipped".
     """
-    close_old_connections()
+    # No connection handling here: the database worker closes stale connections around each
+    # task, and the immediate backend runs inside the caller's own connection.
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return {"tenant": tenant_id, "status": "skipped", "detail": "tenant deleted"}
