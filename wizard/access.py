@@ -1,6 +1,6 @@
 """Who may see and do what. Every view asks here, first thing; nothing else decides access.
 
-- Partner members (owner, member) see only their own tenant's wizard (wizard.selectors).
+- Partner members (owner, member) see only their own tenant's wizard.
 - Account managers are staff: they see the tenants assigned to them, or every tenant with
   the permission wizard.view_all_tenants.
 - Admins hold wizard.reset_wizard and may reset a tenant they can see.
@@ -21,6 +21,21 @@ from wizard.models import Membership, Tenant
 
 VIEW_ALL = "wizard.view_all_tenants"
 RESET = "wizard.reset_wizard"
+
+
+def tenants_for_member(user: Any) -> QuerySet[Tenant]:
+    if not user.is_authenticated:
+        return Tenant.objects.none()
+    return Tenant.objects.filter(memberships__user=user).distinct()
+
+
+def tenant_for_member(user: Any, code: uuid.UUID | str) -> Tenant:
+    """The tenant if ``user`` is one of its members; 404 otherwise (never 403: don't confirm
+    that someone else's tenant exists)."""
+    try:
+        return tenants_for_member(user).get(code=code)
+    except (Tenant.DoesNotExist, ValueError) as e:
+        raise Http404("No such tenant.") from e
 
 
 def is_staff(user: Any) -> bool:

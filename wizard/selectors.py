@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models.expressions import OrderBy
-from django.http import Http404
 from django.utils import timezone
 
 from wizard import access, steps
 from wizard.evaluation import Evaluation, evaluate
 from wizard.models import AutotaskCredential, Membership, StepProgress, StepState, Tenant
 from wizard.steps import Step
-
-
-def tenants_for_member(user: Any) -> QuerySet[Tenant]:
-    if not user.is_authenticated:
-        return Tenant.objects.none()
-    return Tenant.objects.filter(memberships__user=user).distinct()
-
-
-def tenant_for_member(user: Any, code: uuid.UUID | str) -> Tenant:
-    """The tenant if ``user`` is one of its members; 404 otherwise (never 403: don't confirm
-    that someone else's tenant exists)."""
-    try:
-        return tenants_for_member(user).get(code=code)
-    except (Tenant.DoesNotExist, ValueError) as e:
-        raise Http404("No such tenant.") from e
 
 
 def membership_role(user: Any, tenant: Tenant) -> str | None:

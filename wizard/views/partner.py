@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from wizard import selectors, services, steps
+from wizard import access, selectors, services, steps
 from wizard.autotask import AutotaskError
 from wizard.autotask.sandbox import SANDBOX_SECRET, SCENARIOS
 from wizard.crypto import SecretUnreadable
@@ -52,7 +52,7 @@ def _step_url(tenant: Tenant, step_key: str) -> str:
 def home(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_staff:
         return redirect("manage:dashboard")
-    tenants = list(selectors.tenants_for_member(request.user))
+    tenants = list(access.tenants_for_member(request.user))
     if len(tenants) == 1:
         return redirect("wizard:resume", tenants[0].code)
     return render(request, "wizard/home.html", {"tenants": tenants})
@@ -61,7 +61,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def resume(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
-    tenant = selectors.tenant_for_member(request.user, code)
+    tenant = access.tenant_for_member(request.user, code)
     overview = selectors.wizard_overview(tenant)
     return redirect("wizard:step", tenant.code, overview.resume_step.key)
 
@@ -198,7 +198,7 @@ def _render_step(
 @sensitive_post_parameters("secret")
 @require_http_methods(["GET", "POST"])
 def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
-    tenant = selectors.tenant_for_member(request.user, code)
+    tenant = access.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
     if request.method == "GET":
         return _render_step(request, tenant, step)
@@ -281,7 +281,7 @@ def _apply(
 @require_POST
 def checklist_toggle(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     """One tick, saved as it is clicked (htmx); without JavaScript the step form saves ticks."""
-    tenant = selectors.tenant_for_member(request.user, code)
+    tenant = access.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
     item = request.POST.get("item", "")
     if item not in {i.id for i in step.checklist}:
@@ -307,7 +307,7 @@ def checklist_toggle(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -
 @login_required
 @require_POST
 def skip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
-    tenant = selectors.tenant_for_member(request.user, code)
+    tenant = access.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
     try:
         services.step_skip(tenant=tenant, step_key=step.key, user=request.user)
@@ -322,7 +322,7 @@ def skip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
 @login_required
 @require_POST
 def unskip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
-    tenant = selectors.tenant_for_member(request.user, code)
+    tenant = access.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
     services.step_unskip(tenant=tenant, step_key=step.key, user=request.user)
     return redirect(_step_url(tenant, step.key))
@@ -332,7 +332,7 @@ def unskip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
 @require_POST
 def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     """Check the step against Autotask; the results and the step's state follow."""
-    tenant = selectors.tenant_for_member(request.user, code)
+    tenant = access.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
     if not step.verifies:
         raise Http404("This step has nothing to verify.")
@@ -371,7 +371,7 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
 @require_GET
 def picker(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     """The company/contract picker alone (htmx search-as-you-type)."""
-    tenant = selectors.tenant_for_member(request.user, code)
+    tenant = access.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
     if step.key not in PICKER_STEPS:
         raise Http404("This step has no picker.")

@@ -22,7 +22,7 @@ from wizard.models import Membership
 @login_required
 @require_http_methods(["GET", "POST"])
 def team(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    tenant = selectors.tenant_for_member(request.user, code)
+    tenant = access.tenant_for_member(request.user, code)
     can_invite = access.can_invite(request.user, tenant)
     form = InvitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
