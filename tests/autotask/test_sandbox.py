@@ -315,6 +315,9 @@ def test_scenario(
     key: str, session: requests.Session, sandbox: Sandbox, sleeps: SleepRecorder
 ) -> None:
     SCENARIO_CHECKS[key](session, sandbox, sleeps)
+    # The checks above assert on the answers; this proves they went to the sandbox as this
+    # scenario's user, not to some other one.
+    assert sandbox.request_count(f"{key}@sandbox.example") > 0
 
 
 def test_unlisted_username_is_unknown(session: requests.Session) -> None:
