@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import Group, Permission, User
+
+from tests.conftest import make_user
 from wizard import services, steps
 from wizard.autotask.sandbox import SANDBOX_SECRET
+from wizard.management.commands.seed_demo import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP
 from wizard.models import StepProgress, Tenant
 
 HEALTHY = "healthy@sandbox.example"
@@ -60,3 +64,22 @@ def fill_in(
             ids = [c.id for c in step.checklist_for(step.branch_of(answers))]
             services.checklist_update(tenant=tenant, step_key=step.key, user=user, ticked=ids)
     return tenant
+
+
+def make_account_manager(username: str) -> User:
+    """Distributor staff in the "Account managers" group (as seed_demo sets them up)."""
+    user = make_user(username, is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name=ACCOUNT_MANAGERS_GROUP)[0])
+    return user
+
+
+def make_wizard_admin(username: str) -> User:
+    """Staff who may reset wizards and see every tenant."""
+    user = make_user(username, is_staff=True)
+    group, _ = Group.objects.get_or_create(name=ADMINS_GROUP)
+    group.permissions.add(
+        Permission.objects.get(codename="reset_wizard"),
+        Permission.objects.get(codename="view_all_tenants"),
+    )
+    user.groups.add(group)
+    return user

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -33,7 +33,8 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD
+from tests.factories import make_account_manager, make_wizard_admin
 
 # Playwright's sync API keeps an asyncio loop running in this thread from the first browser
 # test to the end of the session, so Django would refuse every ORM call made after it (in these
@@ -323,19 +324,10 @@ def autotask_sandbox(settings: Any) -> None:
 @pytest.fixture
 def account_manager(db: None) -> User:
     """Distributor staff in "Account managers": sees the tenants assigned to them, no reset."""
-    user = make_user("am_browser", is_staff=True)
-    user.groups.add(Group.objects.get_or_create(name="Account managers")[0])
-    return user
+    return make_account_manager("am_browser")
 
 
 @pytest.fixture
 def wizard_admin(db: None) -> User:
     """Staff with wizard.reset_wizard and wizard.view_all_tenants (as tests/views' admin_user)."""
-    user = make_user("wizard_admin", is_staff=True)
-    group, _ = Group.objects.get_or_create(name="Wizard admins")
-    group.permissions.add(
-        Permission.objects.get(codename="reset_wizard"),
-        Permission.objects.get(codename="view_all_tenants"),
-    )
-    user.groups.add(group)
-    return user
+    return make_wizard_admin("wizard_admin")

@@ -1,37 +1,28 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 
-from tests.conftest import login, make_user
+from tests.conftest import login
+from tests.factories import make_account_manager, make_wizard_admin
 from wizard.models import Tenant
 
 
 @pytest.fixture
 def am_assigned(db: None, tenant: Tenant) -> User:
-    user = make_user("am_assigned", is_staff=True)
-    user.groups.add(Group.objects.get_or_create(name="Account managers")[0])
+    user = make_account_manager("am_assigned")
     Tenant.objects.filter(pk=tenant.pk).update(account_manager=user)
     return user
 
 
 @pytest.fixture
 def am_other(db: None) -> User:
-    user = make_user("am_other", is_staff=True)
-    user.groups.add(Group.objects.get_or_create(name="Account managers")[0])
-    return user
+    return make_account_manager("am_other")
 
 
 @pytest.fixture
 def admin_user(db: None) -> User:
-    user = make_user("wizard_admin", is_staff=True)
-    group, _ = Group.objects.get_or_create(name="Wizard admins")
-    group.permissions.add(
-        Permission.objects.get(codename="reset_wizard"),
-        Permission.objects.get(codename="view_all_tenants"),
-    )
-    user.groups.add(group)
-    return user
+    return make_wizard_admin("wizard_admin")
 
 
 @pytest.fixture
