@@ -422,3 +422,14 @@ def test_csv_neutralises_the_account_manager_column_too(admin_client, tenant) ->
     Tenant.objects.filter(pk=tenant.pk).update(account_manager=evil)
     body = b"".join(admin_client.get("/manage/export.csv").streaming_content).decode()
     assert ",'@SUM(1+1)," in body
+
+
+def test_an_account_without_email_cannot_take_an_invitation(owner_client, tenant) -> None:
+    owner_client.post(f"/t/{tenant.code}/team/", {"email": "invited@example.com", "role": "member"})
+    link = invite_link()
+    nomail = make_user("nomail")
+    nomail.email = ""
+    nomail.save()
+    r = login(nomail).post(link)
+    assert r.status_code == 403
+    assert not Membership.objects.filter(tenant=tenant, user=nomail).exists()
