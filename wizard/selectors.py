@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models.expressions import OrderBy
 from django.utils import timezone
@@ -151,8 +153,6 @@ class DashboardFilter:
         )
 
     def as_query(self, **override: str) -> str:
-        from urllib.parse import urlencode
-
         values = {
             "state": self.state,
             "step": self.step,
@@ -214,8 +214,6 @@ def funnel(qs: QuerySet[Tenant]) -> list[tuple[str, int]]:
 
 
 def managers_for_filter(user: Any) -> QuerySet[Any]:
-    from django.contrib.auth import get_user_model
-
     ids = access.staff_tenants(user).exclude(account_manager=None).values("account_manager")
     return get_user_model().objects.filter(pk__in=ids).order_by("username")
 

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
@@ -155,8 +156,6 @@ def _render_step(
     sync_start = current.progress.answers.get("sync_start")
     first_usage = None
     if step.key == "recurring-contract" and sync_start in dict(steps.SYNC_START_CHOICES):
-        from django.utils import timezone
-
         first_usage = steps.first_usage_date(str(sync_start), timezone.localdate())
     # The checklist as plain rows: rendering each box through the form's widgets costs more
     # than the rest of the page together.
