@@ -224,6 +224,24 @@ def _load(port: int, path: str, cookie: str, seconds: float, clients: int) -> li
     return latencies
 
 
+def _browser_cookies(port: int, path: str, cookie: str) -> str:
+    """The cookies a browser holds after its first visit of ``path``; checks it is the page."""
+    import http.client
+    from http.cookies import SimpleCookie
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    if response.status != 200 or b"Bench Partner" not in body:
+        raise RuntimeError(f"{path} did not answer with the step page ({response.status})")
+    jar = SimpleCookie()
+    for header in response.headers.get_all("Set-Cookie") or []:
+        jar.load(header)
+    return "; ".join([cookie, *(f"{k}={m.value}" for k, m in jar.items())])
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
@@ -252,35 +270,46 @@ def step_page_under_load() -> None:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-    port = _free_port()
-    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    )
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/healthz")
-        step = f"/t/{tenant.code}/account/"
-        _load(port, step, cookie, 2, 8)  # warm both workers
-        bare = _load(port, "/healthz", cookie, 8, 16)
-        page = _load(port, step, cookie, 8, 16)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    step = f"/t/{tenant.code}/account/"
+
+    def serve_and_load(page_cache: bool) -> tuple[list[float], list[float]]:
+        """Latencies of /healthz, then of the step page, on one gunicorn server."""
+        port = _free_port()
+        env = {
+            **os.environ,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "DEBUG": "false",
+            "PAGE_CACHE": str(page_cache).lower(),
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )
+        try:
+            _wait_for(f"http://127.0.0.1:{port}/healthz")
+            # Like a browser: the first page sets the CSRF cookie, later requests send it back.
+            cookies = _browser_cookies(port, step, cookie)
+            _load(port, step, cookies, 2, 8)  # warm both workers
+            return _load(port, "/healthz", cookies, 8, 16), _load(port, step, cookies, 8, 16)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    bare, page = serve_and_load(page_cache=True)
     bare_rps, page_rps = len(bare) / 8, len(page) / 8
     line(f"gunicorn.bare.rps             {bare_rps:>8.0f}   (/healthz: a bare Django view)")
     line(f"gunicorn.step.rps             {page_rps:>8.0f}   (the account step, logged in)")
@@ -290,6 +319,13 @@ def step_page_under_load() -> None:
         f"{_pct(page, 0.99) * 1000:.0f}"
         f"   (bare {_pct(bare, 0.5) * 1000:.0f}/{_pct(bare, 0.99) * 1000:.0f}; 16 clients, "
         "2 workers x 4 threads)"
+    )
+    # The same with PAGE_CACHE=false, on a second server: every request renders the page.
+    bare, page = serve_and_load(page_cache=False)
+    rendered = (len(page) / 8) / (len(bare) / 8)
+    line(
+        f"gunicorn.step/bare.rendered   {rendered:>8.2f}   (PAGE_CACHE=false: every request "
+        f"renders; p50 {_pct(page, 0.5) * 1000:.0f} ms)"
     )
 
 

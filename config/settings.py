@@ -100,9 +100,27 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Persistent connections: opening one per request cost more than the whole cached step page
+# (docs/performance.md). Health checks drop a connection the database closed meanwhile.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    # Rendered step pages (wizard/page_cache.py): always this process's own memory, never a
+    # shared cache, so they are never persisted and a restart or deploy empties them.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "wizard-pages",
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+}
+# Serve a step page again from memory while nothing it shows has changed (checked in SQL on
+# every request). PAGE_CACHE_VERIFY (tests) also renders it afresh and fails on any difference.
+PAGE_CACHE = _flag("PAGE_CACHE", default=True)
+PAGE_CACHE_VERIFY = _flag("PAGE_CACHE_VERIFY", default=False)
 
 # Required in production: the console backend would write reset and invitation links into the
 # logs.
