@@ -114,7 +114,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "wizard-pages",
         "TIMEOUT": 300,
-        "OPTIONS": {"MAX_ENTRIES": 2000},
+        "OPTIONS": {"MAX_ENTRIES": 1000},
     },
 }
 # Serve a step page again from memory while nothing it shows has changed (checked in SQL on
