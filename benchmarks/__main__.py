@@ -98,6 +98,21 @@ def full_verification() -> None:
         start = time.perf_counter()
         call()
         slowest = max(slowest, time.perf_counter() - start)
+    # The very first check of a new API user: the zone is unknown, one more round trip.
+    sandbox.reset_counts()
+    start = time.perf_counter()
+    checks.run_all(client, inputs)
+    first = time.perf_counter() - start
+    first_calls = sandbox.request_count()
+    # A full verification (the review, or the daily re-check): the zone is stored with the
+    # credential since the api-user step was verified (services._client_for), every other
+    # cache is empty: a new client, as after a restart or a day later.
+    client = AutotaskClient(
+        Credentials("healthy@sandbox.example", SANDBOX_SECRET, "BENCH-CODE"),
+        zone_information_url=zone_url,
+        session=session,
+        zone_cache={"healthy@sandbox.example": client.discover_zone()},
+    )
     sandbox.reset_counts()
     start = time.perf_counter()
     results = checks.run_all(client, inputs)
@@ -105,20 +120,25 @@ def full_verification() -> None:
     statuses = {r.status for rs in results.values() for r in rs}
     line(
         f"verification.calls            {sandbox.request_count():>8}   (target <= 15; "
-        f"all checks {'/'.join(sorted(statuses))})"
+        f"all checks {'/'.join(sorted(statuses))}; zone stored, metadata caches empty)"
     )
     line(
-        f"verification.wall/slowest     {wall / slowest:>8.2f}   (cold caches; critical path "
-        f"in calls; {latency * 1000:.0f} ms injected per call; target <= 4)"
+        f"verification.wall/slowest     {wall / slowest:>8.2f}   (target <= 4; critical path "
+        f"in calls; {latency * 1000:.0f} ms injected per call)"
     )
-    # Typical run: the zone (cached 12 h) and the contract picklists (cached 1 h, and already
-    # fetched by the contract picker) are known; the same client keeps them.
+    # Typical run: the contract picklists (cached 1 h, and already fetched by the contract
+    # picker) are known too; the same client keeps them.
     sandbox.reset_counts()
     start = time.perf_counter()
     checks.run_all(client, inputs)
     warm = time.perf_counter() - start
     line(f"verification.calls.warm       {sandbox.request_count():>8}")
-    line(f"verification.wall/slowest.warm{warm / slowest:>8.2f}   (zone and picklists cached)")
+    line(f"verification.wall/slowest.warm{warm / slowest:>8.2f}   (picklists cached too)")
+    line(f"verification.calls.first      {first_calls:>8}   (a new API user's first check)")
+    line(
+        f"verification.wall/slowest.first{first / slowest:>7.2f}   (zone unknown: one more "
+        "round trip, the zone lookup)"
+    )
 
 
 @figure("dashboard")

@@ -223,3 +223,60 @@ def test_every_write_bumps_the_version_and_last_activity(tenant) -> None:
     assert progress(tenant, "account").version == before + 1
     tenant.refresh_from_db()
     assert tenant.last_activity_at is not None
+
+
+HEALTHY = "healthy@sandbox.example"
+
+
+def zone_lookups(settings) -> int:
+    from wizard.autotask.sandbox import default_sandbox
+
+    sandbox = default_sandbox(settings.AUTOTASK_INTEGRATION_CODE)
+    return sandbox.request_count(HEALTHY, "zoneInformation")
+
+
+def test_the_zone_is_kept_with_the_credential_and_spares_later_lookups(
+    tenant, owner, settings
+) -> None:
+    from django.core.cache import cache
+
+    from wizard.autotask.sandbox import SANDBOX_SECRET
+
+    settings.AUTOTASK_SANDBOX = True
+    cache.clear()
+    services.credentials_save(tenant=tenant, user=owner, username=HEALTHY, secret=SANDBOX_SECRET)
+    before = zone_lookups(settings)
+    services.step_verify(tenant=tenant, step_key="api-user", user=owner)
+    assert zone_lookups(settings) == before + 1
+    zone = AutotaskCredential.objects.get(tenant=tenant).zone
+    assert zone is not None and zone["url"].endswith("/ATServicesRest/")
+    # A restart, or the daily re-check a day later: the cache is empty, the stored zone is not.
+    cache.clear()
+    outcome = services.step_verify(tenant=tenant, step_key="api-user", user=owner)
+    assert zone_lookups(settings) == before + 1
+    assert {r["status"] for r in outcome.results} == {"pass"}
+
+
+def test_a_refused_login_or_another_username_forgets_the_zone(tenant, owner, settings) -> None:
+    from django.core.cache import cache
+
+    from wizard.autotask.sandbox import SANDBOX_SECRET
+
+    settings.AUTOTASK_SANDBOX = True
+    cache.clear()
+    services.credentials_save(tenant=tenant, user=owner, username=HEALTHY, secret=SANDBOX_SECRET)
+    services.step_verify(tenant=tenant, step_key="api-user", user=owner)
+    assert AutotaskCredential.objects.get(tenant=tenant).zone is not None
+    # Autotask refuses the credentials: the tenant may have moved, so look the zone up again.
+    services.credentials_save(tenant=tenant, user=owner, username=HEALTHY, secret="not-it-1")
+    assert AutotaskCredential.objects.get(tenant=tenant).zone is not None
+    services.step_verify(tenant=tenant, step_key="api-user", user=owner)
+    assert AutotaskCredential.objects.get(tenant=tenant).zone is None
+    services.credentials_save(tenant=tenant, user=owner, username=HEALTHY, secret=SANDBOX_SECRET)
+    services.step_verify(tenant=tenant, step_key="api-user", user=owner)
+    assert AutotaskCredential.objects.get(tenant=tenant).zone is not None
+    # Another API user may live elsewhere.
+    services.credentials_save(
+        tenant=tenant, user=owner, username="restricted@sandbox.example", secret=None
+    )
+    assert AutotaskCredential.objects.get(tenant=tenant).zone is None

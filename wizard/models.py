@@ -171,6 +171,12 @@ class AutotaskCredential(models.Model):
     username = models.CharField(max_length=255)
     # Fernet token; the plaintext never touches the database.
     secret_encrypted = models.TextField()
+    # Where this API user's Autotask lives (zoneInformation's answer: name, url, web_url, ci),
+    # kept so that later verifications, the daily ones included, skip the lookup. Dropped when
+    # Autotask refuses the credentials (the tenant may have moved) or the username changes.
+    zone: models.JSONField[dict[str, Any] | None, dict[str, Any] | None] = models.JSONField(
+        null=True, blank=True, default=None
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

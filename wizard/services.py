@@ -12,8 +12,8 @@ import datetime
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +26,13 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from wizard import checks, crypto, steps
-from wizard.autotask import AuthenticationFailed, AutotaskClient, Credentials, build_session
+from wizard.autotask import (
+    AuthenticationFailed,
+    AutotaskClient,
+    Credentials,
+    Zone,
+    build_session,
+)
 from wizard.autotask.sandbox import default_sandbox, install_sandbox
 from wizard.cache_mapping import CacheMapping
 from wizard.evaluation import evaluate
@@ -337,6 +343,7 @@ def credentials_save(*, tenant: Tenant, user: Actor, username: str, secret: str 
             changed = True
         if cred.username != username:
             changed = True
+            cred.zone = None  # another API user may live in another zone
         cred.username = username
         if secret is not None:
             cred.secret_encrypted = crypto.encrypt_secret(secret)
@@ -553,8 +560,25 @@ def _client_for(tenant: Tenant) -> AutotaskClient:
         raise CredentialsMissing(
             "Enter the API user's Username and Secret in step 3 (The API user) first."
         )
-    return autotask_client(
+    client = autotask_client(
         cred.username, crypto.decrypt_secret(cred.secret_encrypted), scope=str(tenant.code)
+    )
+    # The zone an earlier verification found: no lookup on this run's critical path, even
+    # after a restart or once the 12-hour cache entry is gone (as for the daily re-checks).
+    if cred.zone and client.zone_cache.get(cred.username) is None:
+        # A zone stored by another version of the app is looked up again instead.
+        with suppress(TypeError):
+            client.zone_cache[cred.username] = Zone(**cred.zone)
+    return client
+
+
+def _remember_zone(tenant: Tenant, client: AutotaskClient) -> None:
+    """Keep the zone this run used with the credential; forget it if Autotask refused the
+    credentials (the client then drops it: the tenant may have moved to another zone)."""
+    username = client.credentials.username
+    zone = client.zone_cache.get(username)
+    AutotaskCredential.objects.filter(tenant=tenant, username=username).update(
+        zone=asdict(zone) if zone is not None else None
     )
 
 
@@ -656,6 +680,7 @@ def step_verify(
             results = [r for rs in by_step.values() for r in rs]
         else:
             results = checks.run_step(step_key, client, inputs)
+        _remember_zone(tenant, client)
         stored = [r.as_dict() for r in results]
         _record_auth_outcome(
             tenant,
