@@ -316,14 +316,8 @@ def test_the_token_in_a_kept_page_is_accepted(owner, tenant, served) -> None:
     assert r.status_code == 302
 
 
-def test_a_new_day_renders_afresh(owner_client, tenant, owner, served) -> None:
-    services.step_answers_save(
-        tenant=tenant,
-        step_key="recurring-contract",
-        user=owner,
-        changes={"sync_start": "next"},
-        seen={"sync_start": ""},
-    )
+def test_a_new_day_renders_afresh(owner_client, tenant, owner, member, staff, served) -> None:
+    _answer(tenant, owner, member, staff)  # "next invoice": the usage from this month's 1st
     page = url(tenant, "recurring-contract")
     now = timezone.now()
     # The session outlives the jump in time; only the date changes.
