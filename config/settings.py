@@ -119,7 +119,8 @@ CACHES = {
 }
 # Serve a step page again from memory while nothing it shows has changed (checked in SQL on
 # every request). PAGE_CACHE_VERIFY (tests) also renders it afresh and fails on any difference.
-PAGE_CACHE = _flag("PAGE_CACHE", default=True)
+# Off in DEBUG, where a template edited on disk must show at the next reload.
+PAGE_CACHE = _flag("PAGE_CACHE", default=not DEBUG)
 PAGE_CACHE_VERIFY = _flag("PAGE_CACHE_VERIFY", default=False)
 
 # Required in production: the console backend would write reset and invitation links into the
