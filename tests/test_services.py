@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from wizard import crypto, services, steps
+from wizard.autotask.sandbox import SANDBOX_SECRET, default_sandbox
 from wizard.models import AuditEvent, AutotaskCredential, StepProgress, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -229,8 +231,6 @@ HEALTHY = "healthy@sandbox.example"
 
 
 def zone_lookups(settings) -> int:
-    from wizard.autotask.sandbox import default_sandbox
-
     sandbox = default_sandbox(settings.AUTOTASK_INTEGRATION_CODE)
     return sandbox.request_count(HEALTHY, "zoneInformation")
 
@@ -238,10 +238,6 @@ def zone_lookups(settings) -> int:
 def test_the_zone_is_kept_with_the_credential_and_spares_later_lookups(
     tenant, owner, settings
 ) -> None:
-    from django.core.cache import cache
-
-    from wizard.autotask.sandbox import SANDBOX_SECRET
-
     settings.AUTOTASK_SANDBOX = True
     cache.clear()
     services.credentials_save(tenant=tenant, user=owner, username=HEALTHY, secret=SANDBOX_SECRET)
@@ -258,10 +254,6 @@ def test_the_zone_is_kept_with_the_credential_and_spares_later_lookups(
 
 
 def test_a_refused_login_or_another_username_forgets_the_zone(tenant, owner, settings) -> None:
-    from django.core.cache import cache
-
-    from wizard.autotask.sandbox import SANDBOX_SECRET
-
     settings.AUTOTASK_SANDBOX = True
     cache.clear()
     services.credentials_save(tenant=tenant, user=owner, username=HEALTHY, secret=SANDBOX_SECRET)
