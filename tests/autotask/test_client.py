@@ -43,6 +43,7 @@ from wizard.autotask import (
     TimedOut,
     TooManyResults,
     Unavailable,
+    UnexpectedValue,
     UnknownUsername,
     Zone,
     build_session,
@@ -233,18 +234,30 @@ def test_query_follows_next_page_urls(mocked_responses, client):
             ),
         ],
     )
-    mocked_responses.get(
+    # The next pages are POSTed again with the very same body (a GET answers 405).
+    same_body = matchers.json_params_matcher(
+        {
+            "filter": EVERYTHING,
+            "MaxRecords": 500,
+            "IncludeFields": ["id", "companyName", "isActive"],
+        }
+    )
+    mocked_responses.post(
         page1["pageDetails"]["nextPageUrl"],
         json=page2,
         match=[
             matchers.header_matcher(AUTH_HEADERS),
             matchers.query_string_matcher(page1["pageDetails"]["nextPageUrl"].split("?")[1]),
+            same_body,
         ],
     )
-    mocked_responses.get(
+    mocked_responses.post(
         page2["pageDetails"]["nextPageUrl"],
         json=page3,
-        match=[matchers.query_string_matcher(page2["pageDetails"]["nextPageUrl"].split("?")[1])],
+        match=[
+            matchers.query_string_matcher(page2["pageDetails"]["nextPageUrl"].split("?")[1]),
+            same_body,
+        ],
     )
 
     companies = client.query("Companies", EVERYTHING, include_fields=["companyName", "isActive"])
@@ -295,7 +308,7 @@ def test_query_stops_at_max_records(mocked_responses, make_client):
 def test_query_refuses_to_return_a_silently_truncated_list(mocked_responses, make_client):
     page1, page2 = payload("companies_query_page1"), payload("companies_query_page2")
     mocked_responses.post(BASE + "Companies/query", json=page1)
-    mocked_responses.get(page1["pageDetails"]["nextPageUrl"], json=page2)
+    mocked_responses.post(page1["pageDetails"]["nextPageUrl"], json=page2)
 
     with pytest.raises(TooManyResults):
         make_client(zone_cache=known_zone()).query("Companies", EVERYTHING, max_pages=2)
@@ -304,7 +317,7 @@ def test_query_refuses_to_return_a_silently_truncated_list(mocked_responses, mak
 def test_query_detects_a_paging_loop(mocked_responses, make_client):
     page1 = payload("companies_query_page1")
     mocked_responses.post(BASE + "Companies/query", json=page1)
-    mocked_responses.get(page1["pageDetails"]["nextPageUrl"], json=page1)
+    mocked_responses.post(page1["pageDetails"]["nextPageUrl"], json=page1)
 
     with pytest.raises(BrokenAnswer):
         make_client(zone_cache=known_zone()).query("Companies", EVERYTHING)
@@ -317,11 +330,15 @@ def test_query_page_returns_one_page_and_its_next_link(mocked_responses, make_cl
         json=page1,
         match=[matchers.json_params_matcher({"filter": EVERYTHING, "MaxRecords": 2})],
     )
-    mocked_responses.get(page1["pageDetails"]["nextPageUrl"], json=page2)
+    mocked_responses.post(
+        page1["pageDetails"]["nextPageUrl"],
+        json=page2,
+        match=[matchers.json_params_matcher({"filter": EVERYTHING, "MaxRecords": 2})],
+    )
     client = make_client(zone_cache=known_zone())
 
     first = client.query_page("Companies", EVERYTHING, max_records=2)
-    second = client.query_page("Companies", EVERYTHING, page_url=first.next_page_url)
+    second = client.query_page("Companies", EVERYTHING, max_records=2, page_url=first.next_page_url)
 
     assert [c["id"] for c in first.items] == [0, 174]
     assert first.next_page_url == page1["pageDetails"]["nextPageUrl"]
@@ -365,10 +382,17 @@ def test_count(mocked_responses, make_client):
     assert make_client(zone_cache=known_zone()).count("Contracts", contract_filter) == 7
 
 
-def test_entity_information(mocked_responses, make_client):
-    mocked_responses.get(
-        BASE + "Contracts/entityInformation", json=payload("contracts_entity_information")
-    )
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        # What Autotask really sends: the level names (reference, Corrections 1).
+        "contracts_entity_information",
+        # What its documentation describes: 0/1/2. Both must read the same.
+        "contracts_entity_information_numeric",
+    ],
+)
+def test_entity_information(mocked_responses, make_client, fixture):
+    mocked_responses.get(BASE + "Contracts/entityInformation", json=payload(fixture))
 
     access = make_client(zone_cache=known_zone()).entity_information("Contracts")
 
@@ -383,6 +407,39 @@ def test_entity_information(mocked_responses, make_client):
         update=AccessLevel.RESTRICTED,
         delete=AccessLevel.NONE,
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "level"),
+    [
+        ("all", AccessLevel.ALL),
+        ("ALL", AccessLevel.ALL),
+        (" Restricted ", AccessLevel.RESTRICTED),
+        ("none", AccessLevel.NONE),
+        (2, AccessLevel.RESTRICTED),
+    ],
+)
+def test_entity_information_reads_levels_in_any_case(mocked_responses, make_client, raw, level):
+    answer = payload("contracts_entity_information")
+    answer["info"]["userAccessForQuery"] = raw
+    mocked_responses.get(BASE + "Contracts/entityInformation", json=answer)
+
+    access = make_client(zone_cache=known_zone()).entity_information("Contracts")
+
+    assert access.query is level
+
+
+@pytest.mark.parametrize("raw", ["Mine", "", None, 3, -1, True, 1.0, "1", ["All"]])
+def test_an_odd_permission_level_is_an_unexpected_value(mocked_responses, make_client, raw):
+    answer = payload("contracts_entity_information")
+    answer["info"]["userAccessForUpdate"] = raw
+    mocked_responses.get(BASE + "Contracts/entityInformation", json=answer)
+
+    with pytest.raises(UnexpectedValue) as caught:
+        make_client(zone_cache=known_zone()).entity_information("Contracts")
+
+    assert "permission level for update" in caught.value.user_message
+    assert caught.value.code == "unexpected_value"
 
 
 def test_entity_fields_are_parsed_and_cached(mocked_responses, make_client):
@@ -454,6 +511,32 @@ def test_picklist_value_by_label(mocked_responses, make_client, field, label, ex
 
 
 @pytest.mark.parametrize(
+    "bad_entry",
+    [{"value": None, "label": "Broken"}, {"value": "9"}, "9", None, ["9", "Broken"]],
+)
+def test_one_malformed_picklist_entry_only_breaks_its_own_field(
+    mocked_responses, make_client, bad_entry
+):
+    answer = payload("contracts_entity_information_fields")
+    by_name = {f["name"]: f for f in answer["fields"]}
+    by_name["status"]["picklistValues"].append(bad_entry)
+    # A field description without a name cannot be matched to anything: it is left out.
+    answer["fields"].append({"label": "no name"})
+    mocked_responses.get(BASE + "Contracts/entityInformation/fields", json=answer)
+    client = make_client(zone_cache=known_zone())
+
+    fields = {f.name: f for f in client.entity_fields("Contracts")}
+
+    assert fields["status"].picklist_unreadable
+    assert fields["status"].picklist == ()
+    assert client.picklist_value("Contracts", "status", "Active") is None
+    # Every other field reads as before.
+    assert not fields["contractType"].picklist_unreadable
+    assert client.picklist_value("Contracts", "contractType", "Recurring Service") == "7"
+    assert client.calls == 1
+
+
+@pytest.mark.parametrize(
     ("url", "body"),
     [
         (THRESHOLD_URL, {"externalRequestThreshold": 10000}),
@@ -463,11 +546,7 @@ def test_picklist_value_by_label(mocked_responses, make_client, field, label, ex
         (BASE + "Companies/query", {"items": [], "pageDetails": {"nextPageUrl": 3}}),
         (BASE + "Contracts/query/count", {"queryCount": "7"}),
         (BASE + "Contracts/entityInformation", {"info": {"canQuery": 1}}),
-        (BASE + "Contracts/entityInformation/fields", {"fields": [{"label": "x"}]}),
-        (
-            BASE + "Contracts/entityInformation/fields",
-            {"fields": [{"name": "x", "picklistValues": [{"value": None}]}]},
-        ),
+        (BASE + "Contracts/entityInformation/fields", {"fields": {"name": "x"}}),
         (BASE + "Contracts/entityInformation", ["not", "an", "object"]),
     ],
 )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -19,6 +19,7 @@ from wizard.autotask.sandbox import (
     CODE_INVALID,
     DEFAULT_BASE_URL,
     DEMO_CONTRACTS,
+    MAX_RECORDS_RANGE,
     NO_QUERY_RIGHTS,
     OWN_COMPANY_NAME,
     SANDBOX_SECRET,
@@ -201,7 +202,7 @@ def check_missing_rights(
     r = query(session, "Services", EVERYTHING, user)
     assert (r.status_code, r.json()) == (500, {"errors": [NO_QUERY_RIGHTS]})
     info = session.get(api("Contracts/entityInformation"), headers=auth(user)).json()["info"]
-    assert (info["userAccessForQuery"], info["userAccessForUpdate"]) == (1, 0)
+    assert (info["userAccessForQuery"], info["userAccessForUpdate"]) == ("All", "None")
     assert query(session, "Contracts", EVERYTHING, user).status_code == 200
 
 
@@ -210,7 +211,7 @@ def check_restricted_rights(
 ) -> None:
     user = "restricted-rights@sandbox.example"
     info = session.get(api("Contracts/entityInformation"), headers=auth(user)).json()["info"]
-    assert info["userAccessForQuery"] == 2
+    assert info["userAccessForQuery"] == "Restricted"
     assert ids(query(session, "Contracts", EVERYTHING, user)) == []
     count = session.post(
         api("Contracts/query/count"), headers=auth(user), json={"filter": EVERYTHING}
@@ -224,7 +225,7 @@ def check_full_default(session: requests.Session, sandbox: Sandbox, sleeps: Slee
     for entity in ("Companies", "Contracts", "ContractServices", "Services", "Products"):
         info = session.get(api(f"{entity}/entityInformation"), headers=auth(user)).json()["info"]
         rights = [info[f"userAccessFor{verb}"] for verb in ("Query", "Create", "Update", "Delete")]
-        assert rights == [1, 1, 1, 1], entity
+        assert rights == ["All", "All", "All", "All"], entity
 
 
 def check_costs_hidden(session: requests.Session, sandbox: Sandbox, sleeps: SleepRecorder) -> None:
@@ -327,12 +328,13 @@ def test_unlisted_username_is_unknown(session: requests.Session) -> None:
 
 def test_healthy_rights_are_least_privilege(session: requests.Session) -> None:
     expected = {
-        "Companies": [1, 0, 0, 0],
-        "Contracts": [1, 0, 1, 0],
-        "ContractServices": [1, 1, 1, 0],
-        "ContractServiceUnits": [1, 0, 0, 0],
-        "Services": [1, 1, 1, 0],
-        "Products": [1, 1, 1, 1],
+        # Level names on the wire, as real Autotask answers (reference, Corrections 1).
+        "Companies": ["All", "None", "None", "None"],
+        "Contracts": ["All", "None", "All", "None"],
+        "ContractServices": ["All", "All", "All", "None"],
+        "ContractServiceUnits": ["All", "None", "None", "None"],
+        "Services": ["All", "All", "All", "None"],
+        "Products": ["All", "All", "All", "All"],
     }
     for entity, rights in expected.items():
         info = session.get(api(f"{entity}/entityInformation"), headers=auth()).json()["info"]
@@ -366,11 +368,15 @@ def test_paging_collects_every_company_on_the_same_origin(session: requests.Sess
         next_url = details["nextPageUrl"]
         assert urlsplit(next_url).netloc == urlsplit(DEFAULT_BASE_URL).netloc
         assert next_url.startswith(DEFAULT_BASE_URL)
-        r = session.get(next_url, headers=auth())
+        assert urlsplit(next_url).path.endswith("/Companies/query/next")
+        assert list(parse_qs(urlsplit(next_url).query)) == ["paging"]
+        # A next page is the first request again: POST, same body (reference, Corrections 3).
+        r = session.post(next_url, headers=auth(), json={"filter": EVERYTHING})
     assert pages >= 2
     assert len(collected) == len(set(collected)) == TOTAL_COMPANIES == 620
     assert details["prevPageUrl"] is not None
-    previous = session.get(details["prevPageUrl"], headers=auth()).json()
+    previous = session.post(details["prevPageUrl"], headers=auth(), json={"filter": EVERYTHING})
+    previous = previous.json()
     assert len(previous["items"]) == 500
 
 
@@ -378,11 +384,24 @@ def test_max_records_is_the_page_size(session: requests.Session) -> None:
     r = query(session, "Companies", [{"op": "lt", "field": "id", "value": 106}], MaxRecords=4)
     details = r.json()["pageDetails"]
     assert (details["count"], details["requestCount"]) == (4, 4)
-    second = session.get(details["nextPageUrl"], headers=auth()).json()
+    body = {"filter": [{"op": "lt", "field": "id", "value": 106}], "MaxRecords": 4}
+    second = session.post(details["nextPageUrl"], headers=auth(), json=body).json()
     assert [i["id"] for i in second["items"]] == [104, 105]
     assert second["pageDetails"]["nextPageUrl"] is None
-    capped = query(session, "Companies", EVERYTHING, maxRecords=5000).json()["pageDetails"]
-    assert capped["requestCount"] == 500
+
+
+@pytest.mark.parametrize("max_records", [0, 501, 5000, -1, "many"])
+def test_max_records_outside_1_to_500_is_an_error(session: requests.Session, max_records) -> None:
+    # Reference, Corrections 4: HTTP 500 with this text, not a silently clamped page.
+    r = query(session, "Companies", EVERYTHING, MaxRecords=max_records)
+    assert (r.status_code, r.json()) == (500, {"errors": [MAX_RECORDS_RANGE]})
+
+
+def test_a_next_page_answers_get_with_405(session: requests.Session) -> None:
+    first = query(session, "Companies", EVERYTHING).json()
+    r = session.get(first["pageDetails"]["nextPageUrl"], headers=auth())
+    assert r.status_code == 405
+    assert "does not support http method 'GET'" in r.json()["Message"]
 
 
 def test_and_or_groups(session: requests.Session) -> None:
@@ -491,8 +510,9 @@ def test_query_count(session: requests.Session) -> None:
 def test_company_by_id(session: requests.Session) -> None:
     own = session.get(api("Companies/0"), headers=auth())
     assert own.json()["item"]["companyName"] == "Northwind IT Services"
+    # A missing id is HTTP 200 with a null item (reference, Corrections 4).
     missing = session.get(api("Companies/424242"), headers=auth())
-    assert missing.status_code == 404
+    assert missing.status_code == 200
     assert missing.json() == {"item": None}
 
 
@@ -708,13 +728,13 @@ def test_expire_secret_then_restore(session: requests.Session, sandbox: Sandbox)
 def test_set_access(session: requests.Session, sandbox: Sandbox) -> None:
     sandbox.set_access(HEALTHY, "Companies", query=0)
     info = session.get(api("Companies/entityInformation"), headers=auth()).json()["info"]
-    assert info["userAccessForQuery"] == 0
+    assert info["userAccessForQuery"] == "None"
     r = query(session, "Companies", EVERYTHING)
     assert (r.status_code, r.json()) == (500, {"errors": [NO_QUERY_RIGHTS]})
     assert session.get(api("Companies/0"), headers=auth()).status_code == 500
     sandbox.set_access(HEALTHY, "contracts", update=0)
     info = session.get(api("Contracts/entityInformation"), headers=auth()).json()["info"]
-    assert (info["userAccessForQuery"], info["userAccessForUpdate"]) == (1, 0)
+    assert (info["userAccessForQuery"], info["userAccessForUpdate"]) == ("All", "None")
     with pytest.raises(ValueError, match="0, 1 or 2"):
         sandbox.set_access(HEALTHY, "Contracts", query=5)
 
@@ -805,15 +825,16 @@ def test_standalone_server_over_http() -> None:
         assert status == 200
         next_url = json.loads(body)["pageDetails"]["nextPageUrl"]
         assert next_url.startswith(base)
-        status, body = http("GET", next_url, auth())
+        assert http("GET", next_url, auth())[0] == 405
+        status, body = http("POST", next_url, auth(), {"filter": EVERYTHING})
         assert json.loads(body)["pageDetails"]["count"] == 120
         assert http("GET", f"{base}V1.0/ThresholdInformation", auth(secret="x")) == (401, b"")
         status, body = http("GET", f"{zone_url}?user=nobody%40example.com")
         assert (status, json.loads(body)) == (500, {"errors": [ZONE_UNKNOWN]})
         status, body = http("GET", f"http://127.0.0.1:{port}/_sandbox/stats")
         stats = json.loads(body)
-        assert stats["total"] == 5
-        assert stats["byEndpoint"]["Companies/query"] == 2
+        assert stats["total"] == 6  # the refused GET of the next page counts too
+        assert stats["byEndpoint"]["Companies/query"] == 3
     finally:
         server.shutdown()
         server.server_close()

@@ -25,6 +25,7 @@ from wizard.autotask.errors import (
     TimedOut,
     TooManyResults,
     Unavailable,
+    UnexpectedValue,
     UnknownUsername,
     error_from_response,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "TimedOut",
     "TooManyResults",
     "Unavailable",
+    "UnexpectedValue",
     "UnknownUsername",
     "Zone",
     "build_session",

@@ -30,9 +30,11 @@ from wizard.autotask.errors import (
     TimedOut,
     TooManyResults,
     Unavailable,
+    UnexpectedValue,
     error_from_response,
 )
 from wizard.autotask.types import (
+    AccessLevel,
     Credentials,
     EntityAccess,
     FieldInfo,
@@ -261,7 +263,13 @@ class AutotaskClient:
                     detail="the same page was offered twice", endpoint=_path(page.next_page_url)
                 )
             seen.add(page.next_page_url)
-            page = self.query_page(entity, filters, page_url=page.next_page_url)
+            page = self.query_page(
+                entity,
+                filters,
+                include_fields=include_fields,
+                max_records=page_size,
+                page_url=page.next_page_url,
+            )
             items.extend(page.items)
             pages += 1
         return items if max_records is None else items[:max_records]
@@ -276,24 +284,27 @@ class AutotaskClient:
         max_records: int = MAX_PAGE_SIZE,
         page_url: str | None = None,
     ) -> Page:
-        """One page: the first (POST), or the one at ``page_url`` that a previous page named."""
+        """One page: the first, or the one at ``page_url`` that a previous page named.
+
+        Both are POSTs with the same body: Autotask's ``…/query/next?paging=…`` answers a GET
+        with HTTP 405 (reference, Corrections 3), so the next page repeats the first request
+        with the paging state in the URL. Pass the same arguments as for the first page.
+        """
         _check_entity(entity)
-        if page_url is not None:
-            url = self._same_origin(page_url)
-            data = self._send("GET", url, endpoint_key=entity)
-        else:
-            if not 1 <= max_records <= MAX_PAGE_SIZE:
-                raise ValueError(f"max_records must be between 1 and {MAX_PAGE_SIZE}")
-            _check_filters(filters)
-            body: dict[str, Any] = {"filter": filters, "MaxRecords": max_records}
-            if include_fields is not None:
-                fields = list(include_fields)
-                # Paging past 500 records needs the id among the returned fields.
-                if not any(f.lower() == "id" for f in fields):
-                    fields.insert(0, "id")
-                body["IncludeFields"] = fields
-            url = self._url(entity, "query")
-            data = self._send("POST", url, json_body=body, endpoint_key=entity)
+        if not 1 <= max_records <= MAX_PAGE_SIZE:
+            # Autotask answers HTTP 500 outside 1-500 (reference, Corrections 4).
+            raise ValueError(f"max_records must be between 1 and {MAX_PAGE_SIZE}")
+        _check_filters(filters)
+        body: dict[str, Any] = {"filter": filters, "MaxRecords": max_records}
+        if include_fields is not None:
+            fields = list(include_fields)
+            # Paging past 500 records needs the id among the returned fields.
+            if not any(f.lower() == "id" for f in fields):
+                fields.insert(0, "id")
+            body["IncludeFields"] = fields
+        # The credentials go with the next page too: only ever to the zone's own origin.
+        url = self._url(entity, "query") if page_url is None else self._same_origin(page_url)
+        data = self._send("POST", url, json_body=body, endpoint_key=entity)
         return self._parse_page(data, _path(url))
 
     # Reference: https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_Basic_Query_Calls.htm
@@ -309,28 +320,40 @@ class AutotaskClient:
 
     # Reference: https://ww3.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_EntityInformationCall.htm
     def entity_information(self, entity: str) -> EntityAccess:
-        """What this API user may do with the entity (AccessLevel: none, all, restricted)."""
+        """What this API user may do with the entity (AccessLevel: none, all, restricted).
+
+        The levels come back as names ("None", "All", "Restricted") although documented as
+        0/1/2; both are read. One unreadable level makes this entity's answer a BrokenAnswer,
+        so only the checks on this entity become unknown.
+        """
         url = self._url(_check_entity(entity), "entityInformation")
         data = self._send("GET", url, endpoint_key=entity)
         info = data.get("info") if isinstance(data, dict) else None
         flags = ("canQuery", "canCreate", "canUpdate", "canDelete")
-        levels = tuple(f"userAccessFor{op}" for op in ("Query", "Create", "Update", "Delete"))
-        if (
-            not isinstance(info, dict)
-            or not all(isinstance(info.get(k), bool) for k in flags)
-            or not all(_is_int(info.get(k)) for k in levels)
-        ):
+        if not isinstance(info, dict) or not all(isinstance(info.get(k), bool) for k in flags):
             raise BrokenAnswer(detail="no entity information in the answer", endpoint=_path(url))
+        levels: dict[str, AccessLevel] = {}
+        for op in ("Query", "Create", "Update", "Delete"):
+            raw = info.get(f"userAccessFor{op}")
+            level = AccessLevel.parse(raw)
+            if level is None:
+                # Quote at most a short, printable excerpt: this text reaches the partner.
+                shown = repr(raw)[:40] if isinstance(raw, str | int | float) else "nothing"
+                raise UnexpectedValue(
+                    detail=f"an unreadable permission level for {op.lower()} ({shown})",
+                    endpoint=_path(url),
+                )
+            levels[op.lower()] = level
         return EntityAccess(
             entity=entity,
             can_query=info["canQuery"],
             can_create=info["canCreate"],
             can_update=info["canUpdate"],
             can_delete=info["canDelete"],
-            query=info["userAccessForQuery"],
-            create=info["userAccessForCreate"],
-            update=info["userAccessForUpdate"],
-            delete=info["userAccessForDelete"],
+            query=levels["query"],
+            create=levels["create"],
+            update=levels["update"],
+            delete=levels["delete"],
         )
 
     # Reference: https://ww3.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_EntityInformationCall.htm
@@ -578,33 +601,49 @@ class AutotaskClient:
         raw_fields = data.get("fields") if isinstance(data, dict) else None
         if not isinstance(raw_fields, list):
             raise BrokenAnswer(detail="no field list in the answer", endpoint=endpoint)
-        return [AutotaskClient._parse_field(raw, endpoint) for raw in raw_fields]
+        # A field description without a name cannot be matched to anything: leave it out
+        # rather than lose every other field's metadata with it.
+        return [
+            AutotaskClient._parse_field(raw)
+            for raw in raw_fields
+            if isinstance(raw, dict) and isinstance(raw.get("name"), str)
+        ]
 
     @staticmethod
-    def _parse_field(raw: Any, endpoint: str) -> FieldInfo:
-        broken = BrokenAnswer(detail="an unreadable field description", endpoint=endpoint)
-        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-            raise broken
+    def _parse_field(raw: dict[str, Any]) -> FieldInfo:
         choices = raw.get("picklistValues") or []
-        if not isinstance(choices, list):
-            raise broken
+        try:
+            picklist = tuple(_parse_choices(choices))
+        except ValueError:
+            # One malformed entry makes this field's picklist unknown, and nothing else: the
+            # checks that need it say so, the others go on (reference, picklists).
+            return FieldInfo(
+                name=raw["name"],
+                data_type=str(raw.get("dataType") or ""),
+                is_picklist=bool(raw.get("isPickList")),
+                picklist=(),
+                picklist_unreadable=True,
+            )
         return FieldInfo(
             name=raw["name"],
             data_type=str(raw.get("dataType") or ""),
             is_picklist=bool(raw.get("isPickList")),
-            picklist=tuple(_parse_choices(choices, broken)),
+            picklist=picklist,
         )
 
 
-def _parse_choices(choices: list[Any], broken: BrokenAnswer) -> Iterator[PicklistValue]:
+def _parse_choices(choices: Any) -> Iterator[PicklistValue]:
+    """The picklist entries; ValueError if any of them cannot be read."""
+    if not isinstance(choices, list):
+        raise ValueError("picklistValues is not a list")
     for choice in choices:
         if not isinstance(choice, dict):
-            raise broken
+            raise ValueError("a picklist entry is not an object")
         value, label = choice.get("value"), choice.get("label")
         # Values are documented as strings; an int is accepted and normalised.
         if _is_int(value):
             value = str(value)
         if not isinstance(value, str) or not isinstance(label, str):
-            raise broken
+            raise ValueError("a picklist entry without a value or a label")
         active = choice.get("isActive", True)
         yield PicklistValue(value=value, label=label, is_active=active is not False)

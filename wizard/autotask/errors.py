@@ -232,6 +232,14 @@ class BrokenAnswer(AutotaskError):
         )
 
 
+class UnexpectedValue(BrokenAnswer):
+    """One value in an otherwise readable answer is not one Autotask documents or was seen to
+    send (a permission level that is neither a known number nor a known name). Only what
+    depends on that value is unknown; it says nothing about the connection."""
+
+    code = "unexpected_value"
+
+
 class TooManyResults(AutotaskError):
     code = "too_many_results"
 

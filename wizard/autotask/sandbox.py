@@ -96,6 +96,8 @@ THREAD_EXCEEDED: Final = (
 # The 429 body is UNCONFIRMED (reference section 5.4); clients must rely on status + Retry-After.
 THROTTLED: Final = "The API request rate is being limited. Retry after 1 second."
 
+MAX_RECORDS_RANGE: Final = "maxCountOfRecordsToReturn must be between 1 and 500"
+
 _JSON: Final = "application/json; charset=utf-8"
 _FLAKY_PAGE: Final = (
     b"<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
@@ -121,6 +123,8 @@ class Access:
 
 
 _ALL = Access(1, 1, 1, 1)
+# How entityInformation spells the levels on the wire (reference, Corrections 1).
+_LEVEL_NAMES: Final[Mapping[int, str]] = {0: "None", 1: "All", 2: "Restricted"}
 
 # The least-privilege security level the guide asks for (DESIGN.md section 4, reference 7.4).
 HEALTHY_ACCESS: Final[Mapping[str, Access]] = {
@@ -583,10 +587,12 @@ def _parse_query(entity: str, raw: Any) -> _Query:
     try:
         page_size = MAX_PAGE_SIZE if raw_max in (None, "") else int(raw_max)
     except (TypeError, ValueError) as exc:
-        raise _QueryError("MaxRecords must be a number between 1 and 500.") from exc
-    # MaxRecords is the page size, clamped to 1..500 (reference section 3.4). Whether Autotask
-    # still offers a nextPageUrl below 500 is UNCONFIRMED; the sandbox does.
-    page_size = max(1, min(MAX_PAGE_SIZE, page_size))
+        raise _QueryError(MAX_RECORDS_RANGE) from exc
+    # MaxRecords is the page size; outside 1..500 Autotask answers HTTP 500 with this text
+    # (reference, Corrections 4). Whether it still offers a nextPageUrl below 500 is
+    # UNCONFIRMED; the sandbox does.
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise _QueryError(MAX_RECORDS_RANGE)
     normalised = {
         "filter": model["filter"],
         "includeFields": list(include) if include else [],
@@ -884,7 +890,11 @@ class Sandbox:
         scenario: Scenario,
         body: bytes | None,
     ) -> SandboxResponse:
-        allowed = {"query": ("GET", "POST"), "count": ("GET", "POST")}.get(route.kind, ("GET",))
+        # query/next is POST only, with the first request's body: a GET answers 405
+        # (reference, Corrections 3).
+        allowed = {"query": ("GET", "POST"), "count": ("GET", "POST"), "next": ("POST",)}.get(
+            route.kind, ("GET",)
+        )
         if method not in allowed:
             return _json(
                 405, {"Message": f"The requested resource does not support http method '{method}'."}
@@ -899,9 +909,9 @@ class Sandbox:
         if route.kind == "item":
             return self._item(route.entity, route.item_id, user, scenario)
         try:
-            if route.kind == "next":
-                return self._next_page(route, user, scenario)
             raw = self._query_model(method, route, body)
+            if route.kind == "next":
+                return self._next_page(route, raw, user, scenario)
             query = _parse_query(route.entity, raw)
             if route.kind == "count":
                 return self._count_query(query, user)
@@ -946,10 +956,11 @@ class Sandbox:
                     "canDelete": caps.can_delete,
                     "canQuery": True,
                     "canUpdate": caps.can_update,
-                    "userAccessForCreate": access.create,
-                    "userAccessForDelete": access.delete,
-                    "userAccessForQuery": access.query,
-                    "userAccessForUpdate": access.update,
+                    # Names, not the documented numbers (reference, Corrections 1).
+                    "userAccessForCreate": _LEVEL_NAMES[access.create],
+                    "userAccessForDelete": _LEVEL_NAMES[access.delete],
+                    "userAccessForQuery": _LEVEL_NAMES[access.query],
+                    "userAccessForUpdate": _LEVEL_NAMES[access.update],
                     "hasUserDefinedFields": caps.has_udfs,
                     "supportsWebhookCallouts": entity == "Companies",
                 }
@@ -963,8 +974,10 @@ class Sandbox:
         with self._lock:
             row = self._data().records[entity].get(item_id)
         if row is None or access.query == 2:
-            # Sources disagree between 404 and {"item": null} (reference section 3.3): both.
-            return _json(404, {"item": None})
+            # A missing (or, for a restricted level, invisible) id is HTTP 200 with
+            # {"item": null} (reference, Corrections 4); a 404 is also possible, and the client
+            # reads both the same way.
+            return _json(200, {"item": None})
         return _json(200, {"item": self._present(entity, row, user, scenario, None)})
 
     def _query_model(self, method: str, route: _Route, body: bytes | None) -> Any:
@@ -1041,27 +1054,21 @@ class Sandbox:
     def _page_url(
         self, query: _Query, *, after: int | None = None, before: int | None = None
     ) -> str:
-        # Autotask's nextPageUrl is an absolute GET URL on the zone host that carries the paging
-        # state in a "paging" parameter next to "search" (reference section 3.4, KELVIN). The
-        # sandbox's state is keyset-based, which keeps the URL short (KELVIN#66).
+        # Autotask's nextPageUrl is an absolute URL on the zone host, ".../query/next?paging=...",
+        # that the client POSTs again with the first request's body (reference, Corrections 3).
+        # The sandbox's paging state is keyset-based, which keeps the URL short (KELVIN#66).
         paging: JsonDict = {"pageSize": query.page_size}
         if after is not None:
             paging["afterId"] = after
         if before is not None:
             paging["beforeId"] = before
         paging_param = quote(_compact(paging), safe="")
-        search_param = quote(_compact(query.model), safe="")
-        return (
-            f"{self.base_url}V1.0/{query.entity}/query/next"
-            f"?paging={paging_param}&search={search_param}"
-        )
+        return f"{self.base_url}V1.0/{query.entity}/query/next?paging={paging_param}"
 
-    def _next_page(self, route: _Route, user: str, scenario: Scenario) -> SandboxResponse:
+    def _next_page(self, route: _Route, raw: Any, user: str, scenario: Scenario) -> SandboxResponse:
         paging_text = (route.params.get("paging") or [""])[0]
-        search_text = (route.params.get("search") or [""])[0]
         try:
             paging = json.loads(paging_text)
-            raw = json.loads(search_text)
         except json.JSONDecodeError as exc:
             raise _QueryError("The paging state could not be parsed.") from exc
         if not isinstance(paging, dict):

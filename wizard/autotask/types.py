@@ -69,11 +69,26 @@ class Threshold:
 
 
 class AccessLevel(IntEnum):
-    """Values of entityInformation's userAccessFor* fields."""
+    """Values of entityInformation's userAccessFor* fields.
+
+    Documented as 0/1/2, but real Autotask answers the names "None", "All" and "Restricted"
+    (reference, Corrections 1): :meth:`parse` accepts both, case-insensitively.
+    """
 
     NONE = 0
     ALL = 1
     RESTRICTED = 2  # depends on conditions such as "mine", so data may be silently filtered
+
+    @classmethod
+    def parse(cls, raw: object) -> AccessLevel | None:
+        """The level for a number or a name, or None for anything else (a bool is not a level)."""
+        if isinstance(raw, bool):
+            return None
+        if isinstance(raw, int):
+            return cls(raw) if raw in cls._value2member_map_ else None
+        if isinstance(raw, str):
+            return cls.__members__.get(raw.strip().upper())
+        return None
 
 
 @dataclass(frozen=True)
@@ -85,10 +100,10 @@ class EntityAccess:
     can_create: bool
     can_update: bool
     can_delete: bool
-    query: int  # AccessLevel values for this user
-    create: int
-    update: int
-    delete: int
+    query: AccessLevel  # this user's level for each operation
+    create: AccessLevel
+    update: AccessLevel
+    delete: AccessLevel
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,9 @@ class FieldInfo:
     data_type: str
     is_picklist: bool
     picklist: tuple[PicklistValue, ...]
+    # True when an entry of this field's picklist could not be read: the field's picklist is
+    # then unknown (empty), while every other field stays usable.
+    picklist_unreadable: bool = False
 
 
 @dataclass(frozen=True)
