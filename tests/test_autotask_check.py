@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
-from wizard.autotask.sandbox import SANDBOX_SECRET
+from wizard.autotask.sandbox import SANDBOX_SECRET, SCENARIOS
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +79,9 @@ def test_a_contract_that_starts_too_late_exits_1() -> None:
 def test_no_usable_answer_exits_2(scenario) -> None:
     code, out = run("--username", f"{scenario}@sandbox.example")
     assert code == 2
-    assert "????  auth.secret" in out
+    # A transport problem is a connection result, never a verdict on the Secret.
+    assert "????  connection: Autotask answered the wizard's requests" in out
+    assert "auth.secret" not in out
 
 
 def test_unreachable_autotask_exits_2(settings) -> None:
@@ -120,3 +122,41 @@ def test_no_secret_is_a_clear_error(monkeypatch) -> None:
 def test_there_is_no_secret_argument() -> None:
     with pytest.raises(CommandError):
         call_command("autotask_check", "--username", "x@y.example", "--secret", "s")
+
+
+# The whole catalogue: each sandbox scenario, checked as a partner with one good recurring
+# contract (101/2001) and one good annual contract (2012) would be, gets its own diagnosis.
+EVERY_SCENARIO = {
+    "healthy": (0, "PASS  access.companies"),
+    "unknown": (1, "FAIL  auth.username"),
+    "wrong-secret": (1, "FAIL  auth.secret"),
+    "code-rejected": (1, "FAIL  auth.integration-code"),
+    "missing-rights": (1, "FAIL  access.services"),
+    "restricted-rights": (1, "WARN  access.contracts"),
+    "full-default": (0, "WARN  access.least-privilege"),
+    "costs-hidden": (0, "WARN  access.internal-cost"),
+    "costs-zero": (0, "Could not tell: every unit cost read"),
+    "fresh-tenant": (1, "FAIL  contract.fixed-price-available"),
+    "near-threshold": (0, "WARN  auth.threshold"),
+    "throttled": (2, "????  connection"),
+    "thread-limit": (2, "????  connection"),
+    "slow": (0, "PASS  contract.start-date"),
+    "flaky": (0, "PASS  contract.start-date"),
+    "broken": (2, "????  connection"),
+}
+
+
+def test_every_sandbox_scenario_is_in_the_table() -> None:
+    assert {s.key for s in SCENARIOS.values()} == set(EVERY_SCENARIO)
+
+
+@pytest.mark.parametrize(("scenario", "expected"), list(EVERY_SCENARIO.items()))
+def test_each_scenario_gets_its_diagnosis(scenario, expected, settings) -> None:
+    if scenario == "slow":
+        settings.AUTOTASK_TIMEOUT_SECONDS = 10
+    code, out = run(
+        "--username",
+        f"{scenario}@sandbox.example",
+        *("--company", "101", "--contract", "2001", "--annual-contract", "2012"),
+    )
+    assert (code, expected[1] in out) == (expected[0], True), out

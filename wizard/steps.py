@@ -105,13 +105,21 @@ class Step:
 SECURITY_AREAS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "CONTRACTS",
-        "Tick 'Can modify contract Internal Costs' and 'Service/Bundle on contract changes'. "
-        "Leave every other checkbox in the area unticked.",
-        ("Can modify contract Internal Costs", "Service/Bundle on contract changes"),
+        "Set the Contracts object permissions View and Edit to All: View is what lets the API "
+        "user read contracts at all (the Internal Costs checkbox does not). Then tick 'Can "
+        "modify contract Internal Costs' and 'Service/Bundle on contract changes', and leave "
+        "every other checkbox in the area unticked.",
+        (
+            "Contracts View: All",
+            "Contracts Edit: All",
+            "Can modify contract Internal Costs",
+            "Service/Bundle on contract changes",
+        ),
     ),
     (
         "CRM",
-        "Set 'Customer' to All and 'Cancellation' to All.",
+        "Set 'Customer' to All and 'Cancellation' to All. CRM access is set per company type, "
+        "so Autotask will report Companies as restricted: that is expected.",
         ("Customer: All", "Cancellation: All"),
     ),
     (
@@ -406,6 +414,15 @@ STEPS: tuple[Step, ...] = (
             Section(
                 "Create a Fixed Price contract",
                 (
+                    Instruction(
+                        "A new Autotask has only the Time & Materials and Recurring Service "
+                        "contract types active, so Fixed Price may be missing from the list. If "
+                        "it is, activate it first.",
+                        path="Admin > Admin Categories > Activations",
+                        settings=("Fixed Price",),
+                        link="https://ww15.autotask.net/help/content/3_Features/6_Contracts/"
+                        "AdminGeneral/ContractsConfigure.htm",
+                    ),
                     Instruction(
                         "For each customer with annual seat subscriptions that you want to sync, "
                         "create a new contract and choose the contract type Fixed Price. Keep "

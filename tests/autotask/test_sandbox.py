@@ -39,6 +39,8 @@ CODE = "TEST-INTEGRATION-CODE"
 ZONE_URL = "https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation"
 TODAY = date(2025, 3, 20)
 HEALTHY = "healthy@sandbox.example"
+# The query engine's tests read every company: the guide's level hides all but customers.
+ALL_COMPANIES = "full-default@sandbox.example"
 EVERYTHING = [{"op": "gte", "field": "id", "value": 0}]
 
 
@@ -79,7 +81,7 @@ def query(
     session: requests.Session,
     entity: str,
     filters: Sequence[Any],
-    username: str = HEALTHY,
+    username: str = ALL_COMPANIES,
     **extra: Any,
 ) -> requests.Response:
     return session.post(
@@ -171,8 +173,27 @@ def check_healthy(session: requests.Session, sandbox: Sandbox, sleeps: SleepReco
         "requestThresholdTimeframe": 60,
         "currentTimeframeRequestCount": 1,
     }
-    company = session.get(api("Companies/0"), headers=auth()).json()["item"]
-    assert company["companyName"] == OWN_COMPANY_NAME
+    # The guide's CRM setting hides the partner's own company (type Partner), as in Autotask.
+    assert session.get(api("Companies/0"), headers=auth()).json() == {"item": None}
+    info = session.get(api("Companies/entityInformation"), headers=auth()).json()["info"]
+    assert info["userAccessForQuery"] == "Restricted"
+    visible = ids(query(session, "Companies", EVERYTHING, HEALTHY, MaxRecords=500))
+    assert 0 not in visible and 113 not in visible  # own company, a prospect
+    assert {101, 118} <= set(visible)  # a customer, a cancellation
+
+
+def check_costs_zero(session: requests.Session, sandbox: Sandbox, sleeps: SleepRecorder) -> None:
+    user = "costs-zero@sandbox.example"
+    r = query(session, "Services", EVERYTHING, user, IncludeFields=["unitCost"])
+    assert {item["unitCost"] for item in r.json()["items"]} == {0}
+
+
+def check_fresh_tenant(session: requests.Session, sandbox: Sandbox, sleeps: SleepRecorder) -> None:
+    user = "fresh-tenant@sandbox.example"
+    fields = session.get(api("Contracts/entityInformation/fields"), headers=auth(user)).json()
+    types = next(f for f in fields["fields"] if f["name"] == "contractType")["picklistValues"]
+    active = {v["label"] for v in types if v["isActive"]}
+    assert active == {"Time and Materials", "Recurring Service"}
 
 
 def check_unknown(session: requests.Session, sandbox: Sandbox, sleeps: SleepRecorder) -> None:
@@ -217,7 +238,8 @@ def check_restricted_rights(
         api("Contracts/query/count"), headers=auth(user), json={"filter": EVERYTHING}
     )
     assert count.json() == {"queryCount": 0}
-    assert ids(query(session, "Companies", [{"op": "eq", "field": "id", "value": 0}], user)) == [0]
+    # Companies stay as the guide sets them: customers visible, the own company not.
+    assert ids(query(session, "Companies", [{"op": "eq", "field": "id", "value": 0}], user)) == []
 
 
 def check_full_default(session: requests.Session, sandbox: Sandbox, sleeps: SleepRecorder) -> None:
@@ -299,6 +321,8 @@ SCENARIO_CHECKS: dict[str, ScenarioCheck] = {
     "slow": check_slow,
     "flaky": check_flaky,
     "broken": check_broken,
+    "costs-zero": check_costs_zero,
+    "fresh-tenant": check_fresh_tenant,
 }
 
 
@@ -329,7 +353,7 @@ def test_unlisted_username_is_unknown(session: requests.Session) -> None:
 def test_healthy_rights_are_least_privilege(session: requests.Session) -> None:
     expected = {
         # Level names on the wire, as real Autotask answers (reference, Corrections 1).
-        "Companies": ["All", "None", "None", "None"],
+        "Companies": ["Restricted", "None", "None", "None"],
         "Contracts": ["All", "None", "All", "None"],
         "ContractServices": ["All", "All", "All", "None"],
         "ContractServiceUnits": ["All", "None", "None", "None"],
@@ -371,11 +395,13 @@ def test_paging_collects_every_company_on_the_same_origin(session: requests.Sess
         assert urlsplit(next_url).path.endswith("/Companies/query/next")
         assert list(parse_qs(urlsplit(next_url).query)) == ["paging"]
         # A next page is the first request again: POST, same body (reference, Corrections 3).
-        r = session.post(next_url, headers=auth(), json={"filter": EVERYTHING})
+        r = session.post(next_url, headers=auth(ALL_COMPANIES), json={"filter": EVERYTHING})
     assert pages >= 2
     assert len(collected) == len(set(collected)) == TOTAL_COMPANIES == 620
     assert details["prevPageUrl"] is not None
-    previous = session.post(details["prevPageUrl"], headers=auth(), json={"filter": EVERYTHING})
+    previous = session.post(
+        details["prevPageUrl"], headers=auth(ALL_COMPANIES), json={"filter": EVERYTHING}
+    )
     previous = previous.json()
     assert len(previous["items"]) == 500
 
@@ -385,7 +411,7 @@ def test_max_records_is_the_page_size(session: requests.Session) -> None:
     details = r.json()["pageDetails"]
     assert (details["count"], details["requestCount"]) == (4, 4)
     body = {"filter": [{"op": "lt", "field": "id", "value": 106}], "MaxRecords": 4}
-    second = session.post(details["nextPageUrl"], headers=auth(), json=body).json()
+    second = session.post(details["nextPageUrl"], headers=auth(ALL_COMPANIES), json=body).json()
     assert [i["id"] for i in second["items"]] == [104, 105]
     assert second["pageDetails"]["nextPageUrl"] is None
 
@@ -399,7 +425,7 @@ def test_max_records_outside_1_to_500_is_an_error(session: requests.Session, max
 
 def test_a_next_page_answers_get_with_405(session: requests.Session) -> None:
     first = query(session, "Companies", EVERYTHING).json()
-    r = session.get(first["pageDetails"]["nextPageUrl"], headers=auth())
+    r = session.get(first["pageDetails"]["nextPageUrl"], headers=auth(ALL_COMPANIES))
     assert r.status_code == 405
     assert "does not support http method 'GET'" in r.json()["Message"]
 
@@ -470,7 +496,7 @@ def test_get_query_with_search_parameter(session: requests.Session) -> None:
     search = json.dumps(
         {"filter": [{"op": "eq", "field": "id", "value": 101}], "IncludeFields": ["companyName"]}
     )
-    r = session.get(api("Companies/query"), params={"search": search}, headers=auth())
+    r = session.get(api("Companies/query"), params={"search": search}, headers=auth(ALL_COMPANIES))
     assert r.json()["items"] == [{"id": 101, "companyName": "Contoso Ltd"}]
 
 
@@ -496,7 +522,9 @@ def test_misspelt_operator_matches_everything(session: requests.Session) -> None
 
 def test_query_count(session: requests.Session) -> None:
     def count(entity: str, filters: Sequence[Any]) -> int:
-        r = session.post(api(f"{entity}/query/count"), headers=auth(), json={"filter": filters})
+        r = session.post(
+            api(f"{entity}/query/count"), headers=auth(ALL_COMPANIES), json={"filter": filters}
+        )
         assert r.status_code == 200
         return int(r.json()["queryCount"])
 
@@ -508,7 +536,7 @@ def test_query_count(session: requests.Session) -> None:
 
 
 def test_company_by_id(session: requests.Session) -> None:
-    own = session.get(api("Companies/0"), headers=auth())
+    own = session.get(api("Companies/0"), headers=auth(ALL_COMPANIES))
     assert own.json()["item"]["companyName"] == "Northwind IT Services"
     # A missing id is HTTP 200 with a null item (reference, Corrections 4).
     missing = session.get(api("Companies/424242"), headers=auth())
@@ -651,7 +679,7 @@ def test_contract_services_and_units(session: requests.Session) -> None:
 
 def test_threshold_count_grows_with_requests(session: requests.Session) -> None:
     for _ in range(3):
-        query(session, "Companies", [{"op": "eq", "field": "id", "value": 0}])
+        query(session, "Companies", [{"op": "eq", "field": "id", "value": 0}], HEALTHY)
     r = session.get(api("ThresholdInformation"), headers=auth())
     assert r.json()["currentTimeframeRequestCount"] == 4
 
@@ -703,7 +731,7 @@ def test_global_latency_and_read_timeout(sleeps: SleepRecorder) -> None:
 def test_request_counter(session: requests.Session, sandbox: Sandbox) -> None:
     session.get(ZONE_URL, params={"user": HEALTHY})
     session.get(api("ThresholdInformation"), headers=auth())
-    query(session, "Companies", EVERYTHING)
+    query(session, "Companies", EVERYTHING, HEALTHY)
     session.get(api("Companies/0"), headers=auth())
     session.get(api("ThresholdInformation"), headers=auth("slow@sandbox.example"))
     assert sandbox.request_count() == 5
@@ -729,7 +757,7 @@ def test_set_access(session: requests.Session, sandbox: Sandbox) -> None:
     sandbox.set_access(HEALTHY, "Companies", query=0)
     info = session.get(api("Companies/entityInformation"), headers=auth()).json()["info"]
     assert info["userAccessForQuery"] == "None"
-    r = query(session, "Companies", EVERYTHING)
+    r = query(session, "Companies", EVERYTHING, HEALTHY)
     assert (r.status_code, r.json()) == (500, {"errors": [NO_QUERY_RIGHTS]})
     assert session.get(api("Companies/0"), headers=auth()).status_code == 500
     sandbox.set_access(HEALTHY, "contracts", update=0)
@@ -821,12 +849,13 @@ def test_standalone_server_over_http() -> None:
         assert status == 200
         base = json.loads(body)["url"]
         assert base == f"http://127.0.0.1:{port}/ATServicesRest/"
-        status, body = http("POST", f"{base}V1.0/Companies/query", auth(), {"filter": EVERYTHING})
+        every = auth(ALL_COMPANIES)
+        status, body = http("POST", f"{base}V1.0/Companies/query", every, {"filter": EVERYTHING})
         assert status == 200
         next_url = json.loads(body)["pageDetails"]["nextPageUrl"]
         assert next_url.startswith(base)
-        assert http("GET", next_url, auth())[0] == 405
-        status, body = http("POST", next_url, auth(), {"filter": EVERYTHING})
+        assert http("GET", next_url, every)[0] == 405
+        status, body = http("POST", next_url, every, {"filter": EVERYTHING})
         assert json.loads(body)["pageDetails"]["count"] == 120
         assert http("GET", f"{base}V1.0/ThresholdInformation", auth(secret="x")) == (401, b"")
         status, body = http("GET", f"{zone_url}?user=nobody%40example.com")
@@ -861,7 +890,7 @@ def test_handle_is_usable_without_requests(sandbox: Sandbox) -> None:
 
 def test_costs_can_be_hidden_for_one_user(session: requests.Session, sandbox: Sandbox) -> None:
     sandbox.set_costs_hidden(HEALTHY)
-    items = query(session, "Products", EVERYTHING).json()["items"]
+    items = query(session, "Products", EVERYTHING, HEALTHY).json()["items"]
     assert {item["unitCost"] for item in items} == {None}
 
 

@@ -14,7 +14,9 @@ def by_id(results):
     return {r.id: r for r in results}
 
 
-def test_healthy_user_passes_and_names_the_partners_own_company(client_for, sandbox) -> None:
+def test_healthy_user_passes_with_its_own_company_hidden_as_the_guide_sets_it(
+    client_for, sandbox
+) -> None:
     results = by_id(api_user.run(client_for("healthy")))
     assert {k: r.status for k, r in results.items()} == {
         "auth.username": PASS,
@@ -23,9 +25,26 @@ def test_healthy_user_passes_and_names_the_partners_own_company(client_for, sand
         "auth.company": PASS,
         "auth.threshold": PASS,
     }
-    assert "Northwind IT Services" in results["auth.company"].evidence
-    assert "database id" in results["auth.company"].evidence
+    company = results["auth.company"].evidence
+    assert "hidden from this API user, as expected with the guide's CRM setting" in company
+    assert "database id" in company
+    assert "Northwind IT Services" not in company
     assert sandbox.request_count("healthy@sandbox.example") == 3
+
+
+def test_a_level_that_sees_the_own_company_names_it(client_for) -> None:
+    results = by_id(api_user.run(client_for("full-default")))
+    assert results["auth.company"].status == PASS
+    assert "Connected to Northwind IT Services" in results["auth.company"].evidence
+
+
+def test_the_integration_code_check_says_what_it_proves(client_for) -> None:
+    result = by_id(api_user.run(client_for("healthy")))["auth.integration-code"]
+    assert result.title == (
+        "Billing Sync's integration code is accepted with this Username and Secret"
+    )
+    # The vendor itself is not visible through the API: the checklist asks the partner.
+    assert "confirm in the checklist that it is 'Rhipe - Cloud Services'" in result.evidence
 
 
 def test_unknown_username_is_told_apart_and_stops_early(client_for, sandbox) -> None:

@@ -161,6 +161,4 @@ def test_fixed_price_missing_from_the_tenants_contract_types_fails() -> None:
 
 def test_an_autotask_outage_is_unknown_not_a_verdict(client_for) -> None:
     results = contracts.run_recurring(client_for("throttled"), [row(101, 2001)], "next", TODAY)
-    assert [(r.id, r.status, r.error) for r in results] == [
-        ("contract.found", "unknown", "throttled")
-    ]
+    assert [(r.id, r.status, r.error) for r in results] == [("connection", "unknown", "throttled")]

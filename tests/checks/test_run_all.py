@@ -45,10 +45,13 @@ def test_each_scenario_has_its_own_diagnosis(client_for) -> None:
         "restricted-rights": {("access.contracts", "warn"), ("contract.found", "fail")},
         "full-default": {("access.least-privilege", "warn")},
         "costs-hidden": {("access.internal-cost", "warn")},
+        "costs-zero": {("access.internal-cost", "warn")},
+        "fresh-tenant": set(),
         "near-threshold": {("auth.threshold", "warn")},
-        "throttled": {("auth.secret", "unknown")},
-        "thread-limit": {("auth.secret", "unknown")},
-        "broken": {("auth.secret", "unknown")},
+        # Transport problems are one "connection" result, not a verdict on the Secret.
+        "throttled": {("connection", "unknown")},
+        "thread-limit": {("connection", "unknown")},
+        "broken": {("connection", "unknown")},
         "flaky": set(),
     }
     for scenario, problems in expected.items():

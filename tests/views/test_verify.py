@@ -42,7 +42,7 @@ def progress(tenant, key) -> StepProgress:
 @pytest.mark.parametrize(
     ("scenario", "shown", "state"),
     [
-        ("healthy", "Connected to Northwind IT Services", "in_progress"),
+        ("healthy", "hidden from this API user, as expected", "in_progress"),
         ("unknown", "Autotask does not know this API username", "needs_attention"),
         ("wrong-secret", "Autotask rejected the API user&#x27;s credentials", "needs_attention"),
         (

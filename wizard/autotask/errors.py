@@ -46,6 +46,10 @@ class AutotaskError(Exception):
     code: ClassVar[str] = "autotask_error"
     # Whether a read may safely be sent again after this error (the client decides how often).
     retryable: ClassVar[bool] = False
+    # Whether this is about getting an answer at all (throttled, thread limit, timeout,
+    # unreachable, unreadable), as opposed to what Autotask said about this user or record.
+    # Checks report these as one "connection" result, never as a verdict on a setting.
+    transport: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -149,6 +153,7 @@ class PermissionDenied(AutotaskError):
 
 class ThreadLimitExceeded(AutotaskError):
     code = "thread_limit_exceeded"
+    transport = True
     retryable = True
 
     def default_message(self) -> str:
@@ -160,6 +165,7 @@ class ThreadLimitExceeded(AutotaskError):
 
 class Throttled(AutotaskError):
     code = "throttled"
+    transport = True
     retryable = True
 
     def __init__(
@@ -192,6 +198,7 @@ class Throttled(AutotaskError):
 
 class Unavailable(AutotaskError):
     code = "unavailable"
+    transport = True
     retryable = True
 
     def default_message(self) -> str:
@@ -210,6 +217,7 @@ class TimedOut(Unavailable):
 
 class BrokenAnswer(AutotaskError):
     code = "broken_answer"
+    transport = True
 
     def __init__(
         self,
@@ -238,6 +246,7 @@ class UnexpectedValue(BrokenAnswer):
     depends on that value is unknown; it says nothing about the connection."""
 
     code = "unexpected_value"
+    transport = False
 
 
 class TooManyResults(AutotaskError):

@@ -39,6 +39,8 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
 from wizard.autotask.sandbox_data import (
+    CANCELLATION,
+    CUSTOMER,
     DEMO_CONTRACTS,
     ENTITIES,
     ENTITY_CAPABILITIES,
@@ -127,8 +129,10 @@ _ALL = Access(1, 1, 1, 1)
 _LEVEL_NAMES: Final[Mapping[int, str]] = {0: "None", 1: "All", 2: "Restricted"}
 
 # The least-privilege security level the guide asks for (DESIGN.md section 4, reference 7.4).
+# CRM access is set per company type and the guide grants only Customer and Cancellation, so
+# Autotask reports Companies as Restricted (reference, Corrections): those types stay visible.
 HEALTHY_ACCESS: Final[Mapping[str, Access]] = {
-    "Companies": Access(query=1),
+    "Companies": Access(query=2),
     "Contracts": Access(query=1, update=1),
     "ContractServices": Access(query=1, create=1, update=1),
     "ContractServiceUnits": Access(query=1),
@@ -163,6 +167,11 @@ class Scenario:
     code_rejected: bool = False
     access: Mapping[str, Access] = field(default_factory=lambda: dict(HEALTHY_ACCESS))
     costs_hidden: bool = False
+    # How hidden costs come back: null, or 0 (both possible; reference, Corrections).
+    hidden_cost: float | None = None
+    # Contract type values not active in this tenant: a new Autotask has only Time and
+    # Materials and Recurring Service active (help page "ContractsConfigure").
+    inactive_contract_types: frozenset[str] = frozenset()
     threshold_start: int = 0
     fault: Fault | None = None
     latency: float = 0.0
@@ -214,7 +223,7 @@ _SCENARIO_LIST: Final = (
     Scenario(
         "restricted-rights",
         "Restricted contract visibility",
-        "Contracts query access is Restricted (2): queries succeed but return no contracts.",
+        "Contracts query access is Restricted: queries succeed but return no contracts.",
         "Warn that contract visibility is restricted (e.g. 'Mine'); an empty list is not proof "
         "that no contract exists. Set Contracts view to All.",
         access=RESTRICTED_ACCESS,
@@ -232,6 +241,23 @@ _SCENARIO_LIST: Final = (
         "The level cannot view internal costs: unitCost comes back null on Services/Products.",
         "Warn: tick 'Can View Internal Cost and Sensitive Data' (inferred from null costs).",
         costs_hidden=True,
+    ),
+    Scenario(
+        "costs-zero",
+        "Costs hidden as zero",
+        "The level cannot view internal costs, and Autotask answers unitCost 0 instead of null.",
+        "Warn 'could not tell': all-zero costs neither prove nor disprove cost visibility.",
+        costs_hidden=True,
+        hidden_cost=0.0,
+    ),
+    Scenario(
+        "fresh-tenant",
+        "New Autotask tenant",
+        "Set up as the guide asks, on a new Autotask: only the Time and Materials and Recurring "
+        "Service contract types are active, so Fixed Price is not.",
+        "Annual step fails 'The Fixed Price contract type is active', naming where to activate "
+        "it; everything else passes.",
+        inactive_contract_types=frozenset({"3", "4", "6", "8"}),
     ),
     Scenario(
         "near-threshold",
@@ -313,6 +339,16 @@ def _not_found(url: str) -> SandboxResponse:
     return _json(
         404, {"Message": f"No HTTP resource was found that matches the request URI '{url}'."}
     )
+
+
+def _visible_when_restricted(entity: str, row: JsonDict) -> bool:
+    """What a Restricted level still sees: for Companies, the company types granted All.
+
+    The guide's CRM setting grants Customer and Cancellation, so those stay visible; your own
+    company and prospects, vendors and partners do not. Other entities restricted to "Mine"
+    show nothing: API users own no records.
+    """
+    return entity == "Companies" and row.get("companyType") in (CUSTOMER, CANCELLATION)
 
 
 class _QueryError(Exception):
@@ -904,7 +940,11 @@ class Sandbox:
         if route.kind == "entity_info":
             return self._entity_information(route.entity, user)
         if route.kind == "entity_fields":
-            fields = [spec.as_json() for spec in ENTITY_FIELDS[route.entity]]
+            inactive = scenario.inactive_contract_types if route.entity == "Contracts" else ()
+            fields = [
+                spec.as_json(inactive if spec.name == "contractType" else ())
+                for spec in ENTITY_FIELDS[route.entity]
+            ]
             return _json(200, {"fields": fields})
         if route.kind == "item":
             return self._item(route.entity, route.item_id, user, scenario)
@@ -973,7 +1013,7 @@ class Sandbox:
             return _errors(500, NO_QUERY_RIGHTS)
         with self._lock:
             row = self._data().records[entity].get(item_id)
-        if row is None or access.query == 2:
+        if row is None or (access.query == 2 and not _visible_when_restricted(entity, row)):
             # A missing (or, for a restricted level, invisible) id is HTTP 200 with
             # {"item": null} (reference, Corrections 4); a 404 is also possible, and the client
             # reads both the same way.
@@ -997,13 +1037,13 @@ class Sandbox:
         access = self.access_for(user, query.entity)
         if access.query == 0:
             raise _NoRights
-        if access.query == 2:
-            # Restricted ("mine") visibility: API users own no records, so nothing is visible.
-            # Reference: section 4.9; restricted levels return no data rather than an error.
-            return []
         with self._lock:
             rows = self._data().records[query.entity]
             snapshot = [rows[i] for i in sorted(rows)]
+        if access.query == 2:
+            # Restricted visibility returns fewer records rather than an error (reference
+            # section 4.9): see _visible_when_restricted.
+            snapshot = [row for row in snapshot if _visible_when_restricted(query.entity, row)]
         return [row for row in snapshot if query.predicate(row)]
 
     def _count_query(self, query: _Query, user: str) -> SandboxResponse:
@@ -1102,7 +1142,7 @@ class Sandbox:
             # section 4.10); null is the sandbox's choice, from which the wizard can infer it.
             for name in ("unitCost", "cost"):
                 if name in item and entity != "Companies":
-                    item[name] = None
+                    item[name] = scenario.hidden_cost
         if include is not None:
             item = {name: item.get(name) for name in include}
         return item

@@ -13,7 +13,7 @@ mapping, served as strings exactly as the real API serves them.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -105,7 +105,9 @@ class FieldSpec:
     picklist: Mapping[str, str] | None = None
     default_value: str | None = None
 
-    def as_json(self) -> JsonDict:
+    def as_json(self, inactive: Collection[str] = ()) -> JsonDict:
+        """The field as entityInformation/fields describes it; ``inactive``: picklist values
+        this tenant has not activated (e.g. contract types on a new tenant)."""
         values = [
             {
                 "value": value,
@@ -113,7 +115,7 @@ class FieldSpec:
                 "isDefaultValue": value == self.default_value,
                 "sortOrder": order,
                 "parentValue": "",
-                "isActive": True,
+                "isActive": value not in inactive,
                 "isSystem": True,
             }
             for order, (value, label) in enumerate((self.picklist or {}).items(), start=1)

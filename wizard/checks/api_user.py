@@ -21,7 +21,15 @@ from wizard.autotask import (
     UnknownUsername,
     Zone,
 )
-from wizard.checks.base import FAIL, PASS, UNKNOWN, WARN, CheckResult, from_error
+from wizard.checks.base import (
+    FAIL,
+    PASS,
+    UNKNOWN,
+    WARN,
+    CheckResult,
+    connection_result,
+    from_error,
+)
 from wizard.steps import VENDOR_NAME
 
 WARN_USAGE = 0.5  # Autotask adds latency to every call from 50 % of the hourly threshold.
@@ -30,8 +38,12 @@ USERS_PATH = "Admin > Resources (Users)"
 TITLES = {
     "auth.username": "Autotask knows the API username",
     "auth.secret": "Autotask accepts the Secret",
-    "auth.integration-code": f"The API user's Integration Vendor is '{VENDOR_NAME}'",
-    "auth.company": "Your own company can be read (the right Autotask?)",
+    # What Autotask's acceptance proves: the code, Username and Secret work together. No REST
+    # entity shows the API user's Integration Vendor (reference, Corrections), so that stays
+    # a checklist item the partner confirms.
+    "auth.integration-code": "Billing Sync's integration code is accepted with this Username "
+    "and Secret",
+    "auth.company": "This is your Autotask",
     "auth.threshold": "API usage leaves room for Billing Sync",
 }
 
@@ -77,6 +89,8 @@ def connect(client: AutotaskClient) -> Connection:
             ]
         )
     except AutotaskError as e:
+        if e.transport:
+            return Connection([connection_result(e, unread="which zone holds the API user")])
         return Connection([from_error("auth.username", TITLES["auth.username"], e)])
     results.append(
         CheckResult(
@@ -138,6 +152,9 @@ def connect(client: AutotaskClient) -> Connection:
             ]
         )
     except AutotaskError as e:
+        if e.transport:
+            # Throttled, thread limit, timeout: no verdict on the Secret either way.
+            return Connection(results + [connection_result(e, unread="the sign-in")])
         return Connection(results + [from_error("auth.secret", TITLES["auth.secret"], e)])
 
     results.append(
@@ -153,8 +170,9 @@ def connect(client: AutotaskClient) -> Connection:
             "auth.integration-code",
             PASS,
             TITLES["auth.integration-code"],
-            evidence=f"Autotask accepted Billing Sync's integration code for this user "
-            f"('{VENDOR_NAME}').",
+            evidence="Autotask accepted Billing Sync's integration code together with this "
+            "Username and Secret. Autotask's API does not show the user's Integration Vendor "
+            f"itself: confirm in the checklist that it is '{VENDOR_NAME}'.",
         )
     )
     return Connection(results, zone, threshold)
@@ -169,24 +187,31 @@ def fetch_company(client: AutotaskClient) -> dict[str, Any] | None | AutotaskErr
 
 
 def judge_company(company: dict[str, Any] | None | AutotaskError, zone: Zone) -> CheckResult:
+    where = f"zone {zone.name or zone.url}" + (
+        f", database id {zone.ci}" if zone.ci is not None else ""
+    )
     if isinstance(company, AutotaskError):
         return from_error("auth.company", TITLES["auth.company"], company)
     if company is None:
+        # With the guide's CRM setting (All for Customer and Cancellation only) the API user
+        # cannot see your own company, which is of neither type: expected, and harmless for
+        # Billing Sync, which reads customers only. Autotask says 404 or item null alike.
         return CheckResult(
             "auth.company",
-            WARN,
+            PASS,
             TITLES["auth.company"],
-            evidence="Autotask returned no company 0 (your own company) to this user.",
-            fix="The security level may hide companies: give CRM 'Customer: All'.",
+            evidence=f"Signed in to {where}. Your own company (company 0) is hidden from this "
+            "API user, as expected with the guide's CRM setting (All for Customer and "
+            "Cancellation only). If you have more than one Autotask, check that the zone "
+            "matches the address you log in at.",
         )
     name = str(company.get("companyName") or "(no name)")
-    ci = f", database id {zone.ci}" if zone.ci is not None else ""
     return CheckResult(
         "auth.company",
         PASS,
         TITLES["auth.company"],
-        evidence=f"Connected to {name} (zone {zone.name or zone.url}{ci}). If this is "
-        "not your company, the credentials belong to another Autotask.",
+        evidence=f"Connected to {name} ({where}). If this is not your company, the "
+        "credentials belong to another Autotask.",
     )
 
 
@@ -220,6 +245,12 @@ def finish(
 ) -> list[CheckResult]:
     if connection.zone is None or connection.threshold is None:
         raise ValueError("finish() needs a connection that succeeded")
+    if isinstance(company, AutotaskError) and company.transport:
+        return [
+            *connection.results,
+            judge_threshold(connection.threshold),
+            connection_result(company, unread="your own company"),
+        ]
     return [
         *connection.results,
         judge_company(company, connection.zone),

@@ -71,8 +71,32 @@ def from_error(
         UNKNOWN,
         title,
         evidence=error.user_message,
-        fix="Nothing to change in Autotask for this: verify again later.",
+        fix=RETRY_LATER,
         subject=subject,
+        error=error.code,
+    )
+
+
+CONNECTION_ID = "connection"
+CONNECTION_TITLE = "Autotask answered the wizard's requests"
+RETRY_LATER = "Nothing to change in Autotask for this: verify again later."
+
+
+def connection_result(error: AutotaskError, *, unread: str = "") -> CheckResult:
+    """Autotask could not be asked usefully (throttled, thread limit, timeout, unreadable).
+
+    That says nothing about the Secret or a right, so it is reported once, on its own, rather
+    than as the result of whichever check happened to make the call.
+    """
+    evidence = error.user_message
+    if unread:
+        evidence += f" Not read: {unread}."
+    return CheckResult(
+        CONNECTION_ID,
+        UNKNOWN,
+        CONNECTION_TITLE,
+        evidence=evidence,
+        fix=RETRY_LATER,
         error=error.code,
     )
 

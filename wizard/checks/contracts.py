@@ -14,11 +14,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.autotask import AutotaskClient, AutotaskError
-from wizard.checks.base import FAIL, PASS, WARN, CheckResult, from_error
+from wizard.checks.base import (
+    FAIL,
+    PASS,
+    RETRY_LATER,
+    UNKNOWN,
+    WARN,
+    CheckResult,
+    connection_result,
+    from_error,
+)
 from wizard.steps import SYNC_START_MOST_RECENT, first_usage_date
 
 RECURRING = "Recurring Service"
 FIXED_PRICE = "Fixed Price"
+FIXED_PRICE_TITLE = "The Fixed Price contract type is active in your Autotask"
 # Documented fallbacks when a tenant's metadata lacks the label (Recurring Service = 7 is
 # confirmed by Autotask's ContractServices page; Active = 1 by every client seen).
 FALLBACK_VALUES = {("contractType", RECURRING): "7", ("status", "Active"): "1"}
@@ -28,10 +38,18 @@ ENDING_SOON_DAYS = 31
 CONTRACTS_EDIT = "Open the contract in Autotask and edit it"
 
 
+# Reference: https://ww15.autotask.net/help/content/3_Features/6_Contracts/AdminGeneral/ContractsConfigure.htm
+# "only two are activated for all customers by default: Time & Materials, and Recurring Service
+# contracts. You can enable all others on the Admin > Admin Categories > Activations page."
+ACTIVATIONS_PATH = "Admin > Admin Categories > Activations"
+
+
 @dataclass(frozen=True)
 class Picklists:
     types: dict[str, str]  # value -> label
     statuses: dict[str, str]
+    # A picklist with an entry Autotask sent unreadably: the checks that need it are unknown.
+    unreadable: frozenset[str] = frozenset()
 
     def type_value(self, label: str) -> str | None:
         for value, lab in self.types.items():
@@ -53,7 +71,25 @@ def _picklists(client: AutotaskClient) -> Picklists:
         f = fields.get(name.lower())
         return {p.value: p.label for p in f.picklist if p.is_active} if f else {}
 
-    return Picklists(types=values("contractType"), statuses=values("status"))
+    unreadable = frozenset(
+        name
+        for name in ("contractType", "status")
+        if getattr(fields.get(name.lower()), "picklist_unreadable", False)
+    )
+    return Picklists(types=values("contractType"), statuses=values("status"), unreadable=unreadable)
+
+
+def _unreadable_picklist(check_id: str, title: str, field: str, subject: str) -> CheckResult:
+    return CheckResult(
+        check_id,
+        UNKNOWN,
+        title,
+        evidence=f"Autotask's list of contract {field} values had an entry the wizard cannot "
+        "read, so this could not be checked.",
+        fix=RETRY_LATER,
+        subject=subject,
+        error="unexpected_value",
+    )
 
 
 def _date(value: Any) -> datetime.date | None:
@@ -216,7 +252,10 @@ def _common(
     types = loaded.picklists
     actual_type = str(contract.get("contractType", ""))
     type_label = types.types.get(actual_type, f"type {actual_type}")
-    if actual_type != types.type_value(expected_type):
+    if "contractType" in types.unreadable:
+        title = f"The contract type is {expected_type}"
+        out.append(_unreadable_picklist("contract.type", title, "type", subject))
+    elif actual_type != types.type_value(expected_type):
         out.append(
             CheckResult(
                 "contract.type",
@@ -240,7 +279,11 @@ def _common(
         )
 
     status = str(contract.get("status", ""))
-    if status != types.active_value():
+    if "status" in types.unreadable:
+        out.append(
+            _unreadable_picklist("contract.status", "The contract is active", "status", subject)
+        )
+    elif status != types.active_value():
         out.append(
             CheckResult(
                 "contract.status",
@@ -300,6 +343,13 @@ def _common(
     return out, contract, subject
 
 
+def _load_failed(error: AutotaskError) -> CheckResult:
+    if error.transport:
+        # Throttled, timed out, unreadable: nothing learned about the contracts themselves.
+        return connection_result(error, unread="the contracts and their companies")
+    return from_error("contract.found", "The contracts can be read", error)
+
+
 def _load_or_error(client: AutotaskClient, rows: Sequence[dict[str, Any]]) -> LoadResult:
     try:
         return load(client, rows)
@@ -323,7 +373,7 @@ def judge_recurring(
     loaded: LoadResult, rows: Sequence[dict[str, Any]], sync_start: str, today: datetime.date
 ) -> list[CheckResult]:
     if isinstance(loaded, AutotaskError):
-        return [from_error("contract.found", "The contracts can be read", loaded)]
+        return [_load_failed(loaded)]
     first_usage = first_usage_date(sync_start, today)
     results: list[CheckResult] = []
     for row in rows:
@@ -390,28 +440,37 @@ def judge_annual(
     loaded: LoadResult, rows: Sequence[dict[str, Any]], today: datetime.date
 ) -> list[CheckResult]:
     if isinstance(loaded, AutotaskError):
-        return [from_error("contract.found", "The contracts can be read", loaded)]
+        return [_load_failed(loaded)]
     results: list[CheckResult] = []
-    if loaded.picklists.type_value(FIXED_PRICE) is None:
+    if "contractType" in loaded.picklists.unreadable:
+        results.append(
+            _unreadable_picklist(
+                "contract.fixed-price-available", FIXED_PRICE_TITLE, "type", subject=""
+            )
+        )
+    elif loaded.picklists.type_value(FIXED_PRICE) is None:
         results.append(
             CheckResult(
                 "contract.fixed-price-available",
                 FAIL,
-                "The Fixed Price contract type is active in your Autotask",
-                evidence="Autotask lists no active Fixed Price contract type.",
-                fix="Ask your Autotask administrator to activate the Fixed Price contract type "
-                "for new contracts, then create the annual contracts.",
+                FIXED_PRICE_TITLE,
+                evidence="Autotask lists no active Fixed Price contract type. A new Autotask "
+                "has only Time & Materials and Recurring Service active.",
+                fix=f"In {ACTIVATIONS_PATH}, activate the Fixed Price contract type (or ask "
+                "your Autotask administrator to), then create the annual contracts as Fixed "
+                "Price and verify again.",
             )
         )
         return results
-    results.append(
-        CheckResult(
-            "contract.fixed-price-available",
-            PASS,
-            "The Fixed Price contract type is active in your Autotask",
-            evidence="Listed as an active contract type.",
+    else:
+        results.append(
+            CheckResult(
+                "contract.fixed-price-available",
+                PASS,
+                FIXED_PRICE_TITLE,
+                evidence="Listed as an active contract type.",
+            )
         )
-    )
     for row in rows:
         out, contract, subject = _common(row, loaded, FIXED_PRICE, today)
         results += out

@@ -1,7 +1,8 @@
 """security-level: does the API user have the rights Billing Sync needs, and no more?
 
 Autotask has no API for security levels. What it does expose is, per entity, the calling
-user's access (entityInformation userAccessFor*: 0 none, 1 all, 2 restricted), which is the
+user's access (entityInformation userAccessFor*: "None", "All", "Restricted"; documented as
+0/1/2, and both are read), which is the
 security level seen from the API. Cost visibility has no such flag: it is inferred from
 whether unitCost comes back on Services, and reported as an inference.
 Reference: https://ww3.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_EntityInformationCall.htm
@@ -18,8 +19,18 @@ from wizard.autotask import (
     AutotaskError,
     EntityAccess,
     PermissionDenied,
+    UnexpectedValue,
 )
-from wizard.checks.base import FAIL, PASS, UNKNOWN, WARN, CheckResult, from_error
+from wizard.checks.base import (
+    FAIL,
+    PASS,
+    UNKNOWN,
+    WARN,
+    CheckResult,
+    connection_result,
+    from_error,
+)
+from wizard.steps import DEFAULT_LEVEL_NAME
 
 LEVELS_PATH = "Admin > Account Settings & Users > Resources/Users > Security Levels"
 OPERATIONS = ("query", "create", "update", "delete")
@@ -32,19 +43,36 @@ class Need:
     label: str
     operations: tuple[str, ...]
     area: str
-    boxes: str
+    # What grants each operation in that area (the setting the fix names).
+    grants: str
+    # Restricted access that the guide's own setting produces, so it is expected: the note
+    # that explains it. Empty: restricted access is a warning.
+    restricted_expected: str = ""
 
 
 # What Billing Sync needs (view Companies; view and update Contracts and Services; Products),
-# each with the area and checkbox of the guide that grants it.
+# each with the area and setting of the guide that grants it.
 NEEDS: tuple[Need, ...] = (
-    Need("Companies", "Companies", ("query",), "CRM", "Customer: All and Cancellation: All"),
+    Need(
+        "Companies",
+        "Companies",
+        ("query",),
+        "CRM",
+        "Customer: All and Cancellation: All",
+        # CRM access is set per company type, and the guide sets only Customer and
+        # Cancellation, so Autotask reports Companies as Restricted (reference, Corrections).
+        restricted_expected="Autotask reports it as restricted because CRM access is set per "
+        "company type, and the guide grants only Customer and Cancellation: that is "
+        "expected. Billing Sync sees your customers.",
+    ),
     Need(
         "Contracts",
         "Contracts",
         ("query", "update"),
         "CONTRACTS",
-        "Can modify contract Internal Costs",
+        # Viewing contracts is the area's object permission, not the Internal Costs checkbox
+        # (Autotask help "Contract security settings"; reference, Corrections).
+        "the object permissions View: All and Edit: All",
     ),
     Need(
         "ContractServices",
@@ -70,8 +98,8 @@ NEEDS: tuple[Need, ...] = (
 )
 
 
-def _level(access: EntityAccess, operation: str) -> int:
-    return int(getattr(access, operation))
+def _level(access: EntityAccess, operation: str) -> AccessLevel:
+    return AccessLevel(getattr(access, operation))
 
 
 def _check_entity(need: Need, access: EntityAccess) -> CheckResult:
@@ -87,18 +115,26 @@ def _check_entity(need: Need, access: EntityAccess) -> CheckResult:
             evidence=f"Autotask reports no right to {', '.join(VERBS[o] for o in missing)} "
             f"{need.label} for this API user.",
             fix=f"In {LEVELS_PATH}, open the API user's level; in {need.area} set "
-            f"{need.boxes}. Save, then verify again.",
+            f"{need.grants}. Save, then verify again.",
+        )
+    if restricted and need.restricted_expected:
+        return CheckResult(
+            check_id,
+            PASS,
+            title,
+            evidence=f"Autotask grants {', '.join(VERBS[o] for o in need.operations)}. "
+            + need.restricted_expected,
         )
     if restricted:
         return CheckResult(
             check_id,
             WARN,
             title,
-            evidence=f"Access to {need.label} is restricted (e.g. only records the user owns) "
-            f"for: {', '.join(VERBS[o] for o in restricted)}. Autotask then returns "
+            evidence=f"Access to {need.label} is restricted (e.g. only some organizations' "
+            f"records) for: {', '.join(VERBS[o] for o in restricted)}. Autotask then returns "
             "fewer records without any error, so Billing Sync may silently miss some.",
-            fix=f"In {LEVELS_PATH}, open the API user's level; in {need.area}, grant "
-            f"{need.boxes} without restriction (All, not Mine or a line of business).",
+            fix=f"In {LEVELS_PATH}, open the API user's level; in {need.area}, set "
+            f"{need.grants} (All, not Mine or Organizations).",
         )
     return CheckResult(
         check_id,
@@ -118,22 +154,32 @@ def _least_privilege(accesses: dict[str, EntityAccess]) -> CheckResult:
         for op in OPERATIONS:
             if op not in need.operations and _level(access, op) != AccessLevel.NONE:
                 extra.append(f"{VERBS[op]} {need.label}")
-    if not extra:
+    if extra:
         return CheckResult(
             "access.least-privilege",
-            PASS,
+            WARN,
             title,
-            evidence="No rights beyond the ones Billing Sync uses.",
+            evidence="Works, but not least privilege: the API user may also "
+            + ", ".join(extra)
+            + ". This is what the default 'API User (system)' level allows.",
+            fix=f"Follow the security level step: copy the '{DEFAULT_LEVEL_NAME}' level, click "
+            "No Permissions in every area, grant only the listed rights, and give the copy to "
+            "the API user.",
+        )
+    unread = [need.label for need in NEEDS if need.entity not in accesses]
+    if unread:
+        # No data is no verdict: a right that could not be read may be one too many.
+        return CheckResult(
+            "access.least-privilege",
+            UNKNOWN,
+            title,
+            evidence=f"Not checked: the rights on {', '.join(unread)} could not be read.",
         )
     return CheckResult(
         "access.least-privilege",
-        WARN,
+        PASS,
         title,
-        evidence="Works, but not least privilege: the API user may also "
-        + ", ".join(extra)
-        + ". This is what the default 'API User (system)' level allows.",
-        fix="Follow step 2: copy the API user level, click No Permissions in every area, grant "
-        "only the listed rights, and give the copy to the API user.",
+        evidence="No rights beyond the ones Billing Sync uses.",
     )
 
 
@@ -151,9 +197,13 @@ def fetch_costs(client: AutotaskClient) -> list[dict[str, Any]]:
     )
 
 
-def judge_costs(services: list[dict[str, Any]] | AutotaskError) -> CheckResult:
-    if isinstance(services, AutotaskError):
-        return from_error("access.internal-cost", COST_TITLE, services)
+COST_FIX = (
+    f"In {LEVELS_PATH}, open the API user's level; under OTHER > Miscellaneous tick "
+    "Can View Internal Cost and Sensitive Data."
+)
+
+
+def judge_costs(services: list[dict[str, Any]]) -> CheckResult:
     if not services:
         # Not a reason to hold the step back: Billing Sync creates the services itself.
         return CheckResult(
@@ -162,18 +212,30 @@ def judge_costs(services: list[dict[str, Any]] | AutotaskError) -> CheckResult:
             COST_TITLE,
             evidence="No Services to look at yet, so cost visibility cannot be inferred. Make "
             "sure the level has Can View Internal Cost and Sensitive Data.",
-            fix=f"In {LEVELS_PATH}, open the API user's level; under OTHER > Miscellaneous tick "
-            "Can View Internal Cost and Sensitive Data.",
+            fix=COST_FIX,
         )
-    with_cost = [s for s in services if s.get("unitCost") is not None]
-    if with_cost:
+    costs = [s.get("unitCost") for s in services]
+    shown = [c for c in costs if isinstance(c, int | float) and not isinstance(c, bool)]
+    if any(c != 0 for c in shown):
         return CheckResult(
             "access.internal-cost",
             PASS,
             COST_TITLE,
-            evidence=f"Unit costs came back on {len(with_cost)} of {len(services)} services "
-            "read, so the level appears to include Can View Internal Cost and "
-            "Sensitive Data.",
+            evidence=f"Unit costs came back on {sum(1 for c in shown if c != 0)} of "
+            f"{len(services)} services read, so the level appears to include Can View "
+            "Internal Cost and Sensitive Data.",
+        )
+    if shown:
+        # Autotask does not document what a level without the right gets: zero and null are
+        # both possible (reference, Corrections). All zeros prove nothing either way.
+        return CheckResult(
+            "access.internal-cost",
+            WARN,
+            COST_TITLE,
+            evidence=f"Could not tell: every unit cost read ({len(shown)} of {len(services)} "
+            "services) is 0. That is what a level without Can View Internal Cost and "
+            "Sensitive Data may get, and also what services with no cost entered look like.",
+            fix=COST_FIX + " If it is ticked, enter a unit cost on one service and verify again.",
         )
     return CheckResult(
         "access.internal-cost",
@@ -182,38 +244,55 @@ def judge_costs(services: list[dict[str, Any]] | AutotaskError) -> CheckResult:
         evidence=f"None of the {len(services)} services read came back with a unit cost. "
         "Autotask does not say why; the usual cause is a level without Can View "
         "Internal Cost and Sensitive Data (an inference, not a certainty).",
-        fix=f"In {LEVELS_PATH}, open the API user's level; under OTHER > Miscellaneous tick "
-        "Can View Internal Cost and Sensitive Data.",
+        fix=COST_FIX,
     )
 
 
 Fetched = dict[str, EntityAccess | AutotaskError]
 
 
-def _per_entity(accesses: Fetched) -> list[CheckResult]:
+def _connection(errors: list[tuple[str, AutotaskError]]) -> list[CheckResult]:
+    """One result for every read that got no usable answer (none if all were answered)."""
+    if not errors:
+        return []
+    return [connection_result(errors[0][1], unread=", ".join(what for what, _ in errors))]
+
+
+def _per_entity(accesses: Fetched) -> tuple[list[CheckResult], list[tuple[str, AutotaskError]]]:
+    """Each right read, and the reads that got no usable answer (for one connection result)."""
     results: list[CheckResult] = []
+    unanswered: list[tuple[str, AutotaskError]] = []
     for need in NEEDS:
         answer = accesses.get(need.entity)
         if answer is None:
             continue
-        if isinstance(answer, AutotaskError):
+        if isinstance(answer, AutotaskError) and answer.transport:
+            # Throttled, timed out, unreadable: nothing learned about this right.
+            unanswered.append((f"the rights on {need.label}", answer))
+        elif isinstance(answer, AutotaskError):
+            # A permission error is a verdict; an odd value is unknown for this entity only.
             title = f"The API user's rights on {need.label}"
             results.append(from_error(f"access.{need.entity.lower()}", title, answer))
         else:
             results.append(_check_entity(need, answer))
-    return results
+    return results, unanswered
 
 
 def judge(
     accesses: Fetched, services: list[dict[str, Any]] | AutotaskError | None
 ) -> list[CheckResult]:
     """Results from what Autotask answered (``services`` None: the cost probe was not run)."""
-    results = _per_entity(accesses)
+    results, unanswered = _per_entity(accesses)
     granted = {k: v for k, v in accesses.items() if isinstance(v, EntityAccess)}
     results.append(_least_privilege(granted))
     services_access = granted.get("Services")
     if services_access is not None and services_access.query != AccessLevel.NONE:
-        results.append(judge_costs(services if services is not None else []))
+        if isinstance(services, AutotaskError) and services.transport:
+            unanswered.append(("the unit costs of Services", services))
+        elif isinstance(services, AutotaskError):
+            results.append(from_error("access.internal-cost", COST_TITLE, services))
+        else:
+            results.append(judge_costs(services if services is not None else []))
     else:
         why = (
             "the API user's rights on Services could not be read."
@@ -223,7 +302,7 @@ def judge(
         results.append(
             CheckResult("access.internal-cost", UNKNOWN, COST_TITLE, evidence=f"Not checked: {why}")
         )
-    return results
+    return results + _connection(unanswered)
 
 
 def run(client: AutotaskClient) -> list[CheckResult]:
@@ -235,10 +314,11 @@ def run(client: AutotaskClient) -> list[CheckResult]:
             accesses[need.entity] = client.entity_information(need.entity)
         except AutotaskError as e:
             accesses[need.entity] = e
-            if not isinstance(e, PermissionDenied):
+            if not isinstance(e, PermissionDenied | UnexpectedValue):
                 # Bad credentials or an unavailable Autotask: every entity would answer the
                 # same, so stop rather than spend calls (and risk a lockout) on the rest.
-                return _per_entity(accesses)
+                results, unanswered = _per_entity(accesses)
+                return results + _connection(unanswered)
     services: list[dict[str, Any]] | AutotaskError | None = None
     services_access = accesses.get("Services")
     if isinstance(services_access, EntityAccess) and services_access.query != AccessLevel.NONE:
