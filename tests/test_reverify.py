@@ -101,10 +101,14 @@ def test_breaking_a_finished_tenant_is_noticed_mailed_once_and_recovers(
     assert "needs attention" in mail.outbox[0].subject
     assert f"/t/{tenant.code}/" in mail.outbox[0].body
     assert SANDBOX_SECRET not in mail.outbox[0].body
-    # Still broken on the next run: no second email.
+    # Still broken on the next run: no second email (and, for a refused Secret, no request).
+    calls_before = sandbox.request_count()
     with django_capture_on_commit_callbacks(execute=True):
-        run_command()
+        out = run_command()
     assert len(mail.outbox) == 1
+    if breakage == "expire_secret":
+        assert "1 stopped" in out
+        assert sandbox.request_count() == calls_before
     # The dashboard filters on drift.
     from tests.conftest import login
 
@@ -116,6 +120,9 @@ def test_breaking_a_finished_tenant_is_noticed_mailed_once_and_recovers(
     # refused twice by now, so credential tests pause; let those 15 minutes pass.)
     undo[1]()
     Tenant.objects.filter(pk=tenant.pk).update(auth_paused_until=None)
+    if breakage == "expire_secret":
+        # The partner saves a new Secret: the daily re-check starts again.
+        services.credentials_save(tenant=tenant, user=owner, username=USER, secret=SANDBOX_SECRET)
     with django_capture_on_commit_callbacks(execute=True):
         out = run_command()
     tenant.refresh_from_db()
@@ -257,3 +264,56 @@ def test_a_reset_ends_a_drift_episode(
         services.wizard_reset(tenant=tenant, from_step="api-user", reason="new user", user=None)
     tenant.refresh_from_db()
     assert tenant.drift_since is None and tenant.drift_checks == []
+
+
+def test_a_refused_secret_stops_the_daily_recheck_until_new_credentials(
+    sandbox, owner, manager
+) -> None:
+    from tests.conftest import login
+
+    tenant = finished_tenant("Refused", owner, manager)
+    sandbox.expire_secret(USER)
+    assert "1 drifted" in run_command("--tenant", "Refused")
+    tenant.refresh_from_db()
+    assert tenant.credentials_refused_at is not None
+
+    # Day after day, the same refused Secret is never sent again.
+    calls = sandbox.request_count()
+    for _ in range(3):
+        assert "1 stopped" in run_command("--tenant", "Refused")
+    assert sandbox.request_count() == calls
+    outcome = reverify.tenant_reverify(tenant=tenant)
+    assert outcome.status == "stopped"
+    assert "until someone saves new credentials" in outcome.detail
+    assert tenant.auth_failures <= 1  # one failed login, not one a day
+
+    # Staff see why, on the dashboard and the tenant page.
+    manager.is_superuser = True
+    manager.save()
+    staff = login(manager)
+    assert "Re-check stopped" in staff.get("/manage/").content.decode()
+    page = staff.get(f"/manage/t/{tenant.code}/").content.decode()
+    assert "Daily re-check stopped since" in page
+
+    # New credentials: the re-check runs again.
+    sandbox.restore_secret(USER)
+    services.credentials_save(tenant=tenant, user=owner, username=USER, secret=SANDBOX_SECRET)
+    tenant.refresh_from_db()
+    assert tenant.credentials_refused_at is None
+    assert "Re-check stopped" not in staff.get("/manage/").content.decode()
+    assert "1 stopped" not in run_command("--tenant", "Refused")
+    assert sandbox.request_count() > calls
+
+
+def test_a_person_verifying_successfully_also_restarts_the_recheck(sandbox, owner) -> None:
+    tenant = finished_tenant("Unlocked", owner)
+    sandbox.expire_secret(USER)
+    run_command("--tenant", "Unlocked")
+    tenant.refresh_from_db()
+    assert tenant.credentials_refused_at is not None
+    # The partner unlocks the API user in Autotask and verifies by hand.
+    sandbox.restore_secret(USER)
+    Tenant.objects.filter(pk=tenant.pk).update(auth_paused_until=None)
+    services.step_verify(tenant=tenant, step_key="api-user", user=owner)
+    tenant.refresh_from_db()
+    assert tenant.credentials_refused_at is None

@@ -49,6 +49,11 @@ class Tenant(models.Model):
     # rejected credentials in a row the wizard stops trying until this time.
     auth_failures = models.PositiveSmallIntegerField(default=0)
     auth_paused_until = models.DateTimeField(null=True, blank=True)
+    # When Autotask last refused the stored credentials (401, unknown user, code rejected).
+    # While set, the daily re-check sends nothing: retrying the same refused Secret every day
+    # would only add failed logins towards the API user's lockout. Cleared when credentials
+    # are saved again or accepted.
+    credentials_refused_at = models.DateTimeField(null=True, blank=True)
 
     # Drift: checks that passed before and fail on a later re-verification. Set while the
     # episode lasts (one alert at its start, one at recovery), cleared when they pass again.

@@ -9,6 +9,7 @@ and one when it is over, never one per check or per run.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,8 @@ POSTPONE_ABOVE = 0.5
 @dataclass
 class ReverifyOutcome:
     tenant: str
-    status: str  # verified | drifted | recovered | postponed | unreachable | skipped
+    # verified | drifted | recovered | postponed | unreachable | skipped | stopped
+    status: str
     drifted: list[dict[str, Any]] = field(default_factory=list)
     detail: str = ""
     calls: int = 0
@@ -60,6 +62,13 @@ def _statuses(tenant: Tenant) -> dict[Key, dict[str, Any]]:
 def tenant_reverify(*, tenant: Tenant) -> ReverifyOutcome:
     """Re-verify one tenant against Autotask and record drift or recovery."""
     name = str(tenant.code)
+    refused_at = (
+        Tenant.objects.filter(pk=tenant.pk).values_list("credentials_refused_at", flat=True).first()
+    )
+    if refused_at is not None:
+        # Sending the same refused Secret every day only adds failed logins towards the API
+        # user's lockout: nothing is sent until someone saves new credentials.
+        return ReverifyOutcome(name, "stopped", detail=stopped_reason(refused_at))
     before = _statuses(tenant)
     try:
         outcome = services.step_verify(
@@ -180,6 +189,15 @@ def _mail(tenant: Tenant, drifted: list[dict[str, Any]], *, recovered: bool) -> 
         )
     # A mail server failure is logged; it must not undo or abort the re-verification.
     services.send_quietly(subject, body, to)
+
+
+def stopped_reason(refused_at: datetime.datetime) -> str:
+    """Why the daily re-check sends nothing for a tenant (also shown to staff)."""
+    return (
+        f"Autotask refused the stored credentials on {refused_at:%d %b %Y %H:%M} UTC. The daily "
+        "re-check sends nothing until someone saves new credentials on the API user step "
+        "(or a verification by a person succeeds)."
+    )
 
 
 def tenants_to_reverify(*, include_unfinished: bool = False) -> list[Tenant]:

@@ -352,6 +352,8 @@ def credentials_save(*, tenant: Tenant, user: Actor, username: str, secret: str 
             return
         cred.updated_by = _actor(user)
         cred.save()
+        # New credentials deserve a daily re-check again.
+        Tenant.objects.filter(pk=tenant.pk).update(credentials_refused_at=None)
         progress.answers = {**progress.answers, "username": username}
         audit(
             tenant=tenant,
@@ -492,7 +494,12 @@ def _check_auth_pause(tenant: Tenant) -> None:
         )
 
 
-def _record_auth_outcome(tenant: Tenant, *, rejected: bool, accepted: bool) -> None:
+def _record_auth_outcome(
+    tenant: Tenant, *, rejected: bool, accepted: bool, refused: bool | None = None
+) -> None:
+    """Count a refused Secret towards the pause; remember any refusal of the stored
+    credentials (``refused``, default: ``rejected``) so the daily re-check stops sending them."""
+    refused = rejected if refused is None else refused
     if rejected:
         with transaction.atomic():
             # Locked, so two failures at the same moment both count.
@@ -505,7 +512,14 @@ def _record_auth_outcome(tenant: Tenant, *, rejected: bool, accepted: bool) -> N
         if paused is not None:
             logger.warning("credential tests paused tenant=%s until=%s", tenant.code, paused)
     elif accepted:
-        Tenant.objects.filter(pk=tenant.pk).update(auth_failures=0, auth_paused_until=None)
+        Tenant.objects.filter(pk=tenant.pk).update(
+            auth_failures=0, auth_paused_until=None, credentials_refused_at=None
+        )
+    if refused:
+        # The first refusal is the date that counts: keep it.
+        Tenant.objects.filter(pk=tenant.pk, credentials_refused_at__isnull=True).update(
+            credentials_refused_at=timezone.now()
+        )
 
 
 class NothingToVerify(Exception):
@@ -685,6 +699,7 @@ def step_verify(
         _record_auth_outcome(
             tenant,
             rejected=any(r.error == "authentication_failed" for r in results),
+            refused=any(r.error in CREDENTIAL_VERDICTS for r in results),
             accepted=bool(results)
             and not any(r.error in CREDENTIAL_VERDICTS for r in results)
             and any(r.status == checks.PASS for r in results),

@@ -21,7 +21,6 @@ from wizard.autotask.sandbox import (
     DEMO_CONTRACTS,
     MAX_RECORDS_RANGE,
     NO_QUERY_RIGHTS,
-    OWN_COMPANY_NAME,
     SANDBOX_SECRET,
     SCENARIOS,
     THREAD_EXCEEDED,

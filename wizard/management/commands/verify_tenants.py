@@ -70,7 +70,7 @@ class Command(BaseCommand):
                 outcomes = list(pool.map(one, tenants))
         counts = Counter(o.status for o in outcomes)
         for o in outcomes:
-            if o.status in ("drifted", "recovered", "postponed", "unreachable"):
+            if o.status in ("drifted", "recovered", "postponed", "unreachable", "stopped"):
                 what = ", ".join(d["title"] for d in o.drifted) or o.detail
                 self.stdout.write(f"  {o.status:<9} {o.tenant}  {what}")
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
