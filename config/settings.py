@@ -7,6 +7,7 @@ for local use. A production configuration that lacks a secret refuses to start, 
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 from pathlib import Path
 
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "wizard",
 ]
 
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a login refused by the throttle into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -135,6 +139,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# AxesStandaloneBackend authenticates nobody: it refuses a throttled login before ModelBackend
+# checks the password, so every authenticate() call shares the throttle (/accounts/login/,
+# /admin/login/, and any later way to log in).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (docs/security.md#login-throttling): 5 failures for one username, or from one
+# address, lock it for 15 minutes after the last counted failure. The counts are rows in the
+# database (axes_accessattempt), so every worker and server shares them.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Count the username as Django resolves it (stripped, NFKC), not as typed; the address as
+# NUM_PROXIES says.
+AXES_USERNAME_CALLABLE = "wizard.auth.login_username"
+AXES_CLIENT_IP_CALLABLE = "wizard.auth.client_address"
+# The login page itself says why it refused ("Too many failed attempts…"), not a bare 403.
+AXES_LOCKOUT_CALLABLE = "wizard.auth.lockout_response"
+# Tries during a lockout are refused without being counted: the lockout ends 15 minutes after
+# it started, instead of lasting for as long as someone keeps guessing.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Keep only what the throttle needs: no table of every successful login.
+AXES_DISABLE_ACCESS_LOG = True
+# Masked in axes' log lines and in the POST data it stores with a failure.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "wizard:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -249,6 +280,8 @@ LOGGING = {
     "loggers": {
         # Django's own request errors go through the same redacting handler, not mail_admins.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # django-axes: failed logins and lockouts (warnings), not a line for every clean-up.
+        "axes": {"level": "WARNING"},
     },
 }
 

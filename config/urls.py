@@ -4,14 +4,27 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from wizard.auth import ThrottledAuthenticationForm
+from wizard.auth import (
+    RateLimitedPasswordResetForm,
+    ThrottledAdminAuthenticationForm,
+    ThrottledAuthenticationForm,
+)
 from wizard.views import api, health, team
+
+# The admin's own login page shares the throttle's message (the throttle itself is the axes
+# backend, on every login path).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
         name="login",
+    ),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=RateLimitedPasswordResetForm),
+        name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -55,6 +55,7 @@ from wizard.models import AutotaskCredential, Membership, StepProgress, Tenant
 CACHE_ALIAS = "pages"
 DB_SESSIONS = "django.contrib.sessions.backends.db"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+AXES_BACKEND = "axes.backends.AxesStandaloneBackend"
 
 
 class PageCacheMismatch(AssertionError):
@@ -71,10 +72,12 @@ class Pending:
 
 
 def enabled() -> bool:
+    # The login throttle's backend logs nobody in and loads no user, so it changes nothing here.
+    backends = [b for b in settings.AUTHENTICATION_BACKENDS if b != AXES_BACKEND]
     return bool(
         settings.PAGE_CACHE
         and settings.SESSION_ENGINE == DB_SESSIONS
-        and list(settings.AUTHENTICATION_BACKENDS) == [MODEL_BACKEND]
+        and backends == [MODEL_BACKEND]
     )
 
 
