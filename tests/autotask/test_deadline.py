@@ -199,8 +199,11 @@ def test_the_timeout_sent_is_cut_to_what_is_left_of_the_deadline(
     def record(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         seen.append(request.req_kwargs["timeout"])  # type: ignore[attr-defined]
         clock.now += 3  # Autotask takes 3 s
-        return 200, {}, '{"externalRequestThreshold": 1, "requestThresholdTimeframe": 60, ' + (
-            '"currentTimeframeRequestCount": 0}'
+        return (
+            200,
+            {},
+            '{"externalRequestThreshold": 1, "requestThresholdTimeframe": 60, '
+            + ('"currentTimeframeRequestCount": 0}'),
         )
 
     mocked_responses.add_callback("GET", BASE + "ThresholdInformation", callback=record)
@@ -308,9 +311,12 @@ def test_without_a_shared_cache_each_worker_caps_on_its_own(slow_sandbox) -> Non
 
 def test_a_full_cap_answers_busy_at_the_deadline_instead_of_hanging() -> None:
     limiter = limits.Limiter(limits.LocalSlots(), per_tenant=1)
-    with limiter.slot("tenant-a", "Companies", wait=None, lease=60), pytest.raises(Busy) as caught:
-        with limiter.slot("tenant-a", "Contracts", wait=0.05, lease=60):
-            pytest.fail("the second call got a slot past the cap")
+    with (
+        limiter.slot("tenant-a", "Companies", wait=None, lease=60),
+        pytest.raises(Busy) as caught,
+        limiter.slot("tenant-a", "Contracts", wait=0.05, lease=60),
+    ):
+        pytest.fail("the second call got a slot past the cap")
 
     assert caught.value.user_message == (
         "Autotask is still busy with earlier requests for your organisation, so this could not "
@@ -372,4 +378,3 @@ def test_an_unreachable_shared_cache_falls_back_to_per_process_slots() -> None:
     assert slots.acquire("tenant:x", 1, lease=60, wait=0) is None
     slots.release("tenant:x", token)
     assert local.taken("tenant:x") == 0
-

@@ -205,7 +205,10 @@ class TimedOut(Unavailable):
     code = "timed_out"
 
     def default_message(self) -> str:
-        return "Autotask did not answer in time. Try again in a few minutes; nothing you saved is lost."
+        return (
+            "Autotask did not answer in time. Try again in a few minutes; nothing you saved is "
+            "lost."
+        )
 
 
 class DeadlineExceeded(TimedOut):
