@@ -413,7 +413,8 @@ def hanging_autotask() -> None:
 
     gunicorn runs with the project's own config (config/gunicorn_conf.py) and the default
     settings (deadlines, per-tenant cap, the local-memory cache); the standalone sandbox answers
-    the hanging tenant's API user after 60 s and the other tenant's at once.
+    the hanging tenant's API user after 60 s and the other tenant's at once. These figures are
+    absolute times on purpose: the deadlines are, and 1 s against a 60 s hang survives noise.
     """
     import subprocess
     import threading
