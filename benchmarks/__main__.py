@@ -349,6 +349,209 @@ def step_page_under_load() -> None:
     )
 
 
+def _session_cookie(username: str) -> str:
+    """A logged-in session for ``username`` (created with a password if new), as a cookie."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user, _ = User.objects.get_or_create(username=username)
+    user.set_password("pw-bench-12345")
+    user.save()
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def _timed_get(
+    port: int, path: str, headers: dict[str, str], method: str = "GET"
+) -> tuple[float, int, bytes]:
+    """One request on a new connection (the project's gunicorn has no keep-alive)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    start = time.perf_counter()
+    conn.request(method, path, headers={"Host": "127.0.0.1", **headers})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return time.perf_counter() - start, response.status, body
+
+
+def _timed_verify(port: int, step_path: str, cookie: str) -> tuple[float, bytes]:
+    """Press Verify on a step as a browser with htmx would: CSRF cookie first, then the POST."""
+    import http.client
+    from http.cookies import SimpleCookie
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("GET", step_path, headers={"Host": "127.0.0.1", "Cookie": cookie})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    jar = SimpleCookie()
+    for header in response.headers.get_all("Set-Cookie") or []:
+        jar.load(header)
+    token = jar["csrftoken"].value
+    elapsed, status, body = _timed_get(
+        port,
+        step_path + "verify/",
+        {"Cookie": f"{cookie}; csrftoken={token}", "X-CSRFToken": token, "HX-Request": "true"},
+        method="POST",
+    )
+    if status != 200:
+        raise RuntimeError(f"Verify answered {status}")
+    return elapsed, body
+
+
+@figure("hang")
+def hanging_autotask() -> None:
+    """5. One tenant's Autotask hangs: /healthz and another tenant's page while 8 searches wait.
+
+    gunicorn runs with the project's own config (config/gunicorn_conf.py) and the default
+    settings (deadlines, per-tenant cap, the local-memory cache); the standalone sandbox answers
+    the hanging tenant's API user after 60 s and the other tenant's at once. These figures are
+    absolute times on purpose: the deadlines are, and 1 s against a 60 s hang survives noise.
+    """
+    import subprocess
+    import threading
+
+    from django.conf import settings
+    from django.contrib.auth.models import User
+
+    from wizard import services
+    from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
+
+    call_command("migrate", verbosity=0)
+    hanging_user, other_user = "healthy@sandbox.example", "full-default@sandbox.example"
+    sandbox = Sandbox("BENCH-CODE", base_url="http://placeholder/ATServicesRest/")
+    sandbox.set_latency(hanging_user, 60)
+    httpd, _thread = serve(sandbox)
+    tenants = {}
+    cookies = {}
+    for name, api_user in (("Hanging Partner", hanging_user), ("Other Partner", other_user)):
+        owner = User.objects.create_user(f"bench-{api_user.split('@')[0]}")
+        tenant = services.tenant_create(name=name, owner=owner)
+        services.credentials_save(
+            tenant=tenant, user=owner, username=api_user, secret=SANDBOX_SECRET
+        )
+        tenants[name] = tenant
+        cookies[name] = _session_cookie(owner.username)
+    hanging, other = tenants["Hanging Partner"], tenants["Other Partner"]
+    search = f"/t/{hanging.code}/recurring-contract/picker/?q=a"
+    other_page = f"/t/{other.code}/recurring-contract/"
+    deadline = settings.AUTOTASK_SEARCH_DEADLINE_SECONDS
+
+    port = _free_port()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {
+        **os.environ,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DEBUG": "false",
+        "AUTOTASK_SANDBOX": "false",
+        "AUTOTASK_ZONE_INFORMATION_URL": zone_information_url(httpd),
+        "AUTOTASK_INTEGRATION_CODE": "BENCH-CODE",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "config/gunicorn_conf.py",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=root,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz")
+        for _ in range(8):  # both workers have loaded the app and opened the database
+            _timed_get(port, other_page, {"Cookie": cookies["Other Partner"]})
+
+        searches: list[tuple[float, bytes]] = []
+        probes: dict[str, list[float]] = {"healthz": [], "other": []}
+        lock = threading.Lock()
+        done = threading.Event()
+
+        def one_search() -> None:
+            elapsed, _status, body = _timed_get(
+                port, search, {"Cookie": cookies["Hanging Partner"], "HX-Request": "true"}
+            )
+            with lock:
+                searches.append((elapsed, body))
+
+        def probe(kind: str, path: str, headers: dict[str, str]) -> None:
+            while not done.is_set():
+                elapsed, status, _body = _timed_get(port, path, headers)
+                if status != 200:
+                    raise RuntimeError(f"{path} answered {status}")
+                with lock:
+                    probes[kind].append(elapsed)
+                time.sleep(0.02)
+
+        searchers = [threading.Thread(target=one_search) for _ in range(8)]
+        probers = [
+            threading.Thread(target=probe, args=("healthz", "/healthz", {})),
+            threading.Thread(
+                target=probe,
+                args=("other", other_page, {"Cookie": cookies["Other Partner"]}),
+            ),
+        ]
+        for t in searchers:
+            t.start()
+        time.sleep(0.2)  # the searches are in, and waiting on Autotask
+        for t in probers:
+            t.start()
+        for t in searchers:
+            t.join()
+        done.set()
+        for t in probers:
+            t.join()
+        # A Verify of the hanging tenant: every call it would make hangs.
+        verify_s, verify_body = _timed_verify(
+            port, f"/t/{hanging.code}/api-user/", cookies["Hanging Partner"]
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        httpd.shutdown()
+
+    slowest = max(elapsed for elapsed, _body in searches)
+    stuck = sum(1 for elapsed, _body in searches if elapsed > deadline + 1)
+    told = sum(
+        1 for _elapsed, body in searches if b"did not answer in time" in body or b"busy" in body
+    )
+    healthz, other_ms = probes["healthz"], probes["other"]
+    line(
+        f"hang.healthz.p99 ms           {_pct(healthz, 0.99) * 1000:>8.0f}   (target < 1000; "
+        f"{len(healthz)} requests while 8 searches of one tenant hang; "
+        "gunicorn -c config/gunicorn_conf.py)"
+    )
+    line(
+        f"hang.other-tenant.p99 ms      {_pct(other_ms, 0.99) * 1000:>8.0f}   (another tenant's "
+        f"step page meanwhile; {len(other_ms)} requests)"
+    )
+    line(
+        f"hang.search.max s             {slowest:>8.1f}   (target < {deadline + 1:.0f}: the "
+        f"{deadline:.0f} s search deadline and the page around it; Autotask answers after "
+        f"60 s; {told}/8 said why)"
+    )
+    verify_deadline = settings.AUTOTASK_INTERACTIVE_DEADLINE_SECONDS
+    said = b"did not answer in time" in verify_body
+    line(
+        f"hang.verify s                 {verify_s:>8.1f}   (target < {verify_deadline + 1:.0f}: "
+        f"the {verify_deadline:.0f} s Verify deadline; "
+        f"{'says' if said else 'does NOT say'} Autotask did not answer in time)"
+    )
+    line(f"hang.stuck-threads            {stuck:>8}   (target 0; searches still open 1 s past it)")
+
+
 @figure("workers")
 def reverify_many() -> None:
     """4. Re-verifying many tenants at 50 ms per Autotask call, with one worker and two."""

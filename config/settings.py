@@ -242,8 +242,22 @@ AUTOTASK_ZONE_INFORMATION_URL: str = env.str(
     default="https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation",
 )
 AUTOTASK_TIMEOUT_SECONDS: float = env.float("AUTOTASK_TIMEOUT_SECONDS", default=15.0)
-# First wait before retrying a read (doubles each retry; never for a 401).
+# First wait before retrying a read (doubles each retry; never for a 401). Background work
+# (re-verification) only: a page a person waits for does not retry, it has a deadline.
 AUTOTASK_BACKOFF_SECONDS: float = env.float("AUTOTASK_BACKOFF_SECONDS", default=0.5)
+# What a page may spend on Autotask in all, in seconds: a Verify, and a picker search or
+# contract list. Checks not made by then come back "could not be checked".
+AUTOTASK_INTERACTIVE_DEADLINE_SECONDS: float = env.float(
+    "AUTOTASK_INTERACTIVE_DEADLINE_SECONDS", default=20.0
+)
+AUTOTASK_SEARCH_DEADLINE_SECONDS: float = env.float("AUTOTASK_SEARCH_DEADLINE_SECONDS", default=5.0)
+# Autotask calls in flight at once per tenant, over all workers sharing CACHE_URL (per worker
+# with the local-memory cache). See docs/decisions/0009-autotask-concurrency-cap.md.
+AUTOTASK_MAX_CONCURRENT_PER_TENANT: int = env.int("AUTOTASK_MAX_CONCURRENT_PER_TENANT", default=6)
+if min(AUTOTASK_INTERACTIVE_DEADLINE_SECONDS, AUTOTASK_SEARCH_DEADLINE_SECONDS) <= 0:
+    raise ImproperlyConfigured("The AUTOTASK_*_DEADLINE_SECONDS settings must be above 0.")
+if AUTOTASK_MAX_CONCURRENT_PER_TENANT < 1:
+    raise ImproperlyConfigured("AUTOTASK_MAX_CONCURRENT_PER_TENANT must be at least 1.")
 
 # Wizard
 STUCK_AFTER_DAYS: int = env.int("STUCK_AFTER_DAYS", default=7)

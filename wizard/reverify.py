@@ -72,7 +72,11 @@ def tenant_reverify(*, tenant: Tenant) -> ReverifyOutcome:
     before = _statuses(tenant)
     try:
         outcome = services.step_verify(
-            tenant=tenant, step_key="review", user=None, postpone_above=POSTPONE_ABOVE
+            tenant=tenant,
+            step_key="review",
+            user=None,
+            postpone_above=POSTPONE_ABOVE,
+            background=True,
         )
     except checks.Unreachable as e:
         # Not a verdict: the stored results (and any drift episode) stay as they were.

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -33,8 +33,10 @@ from wizard.autotask import (
     Zone,
     build_session,
 )
+from wizard.autotask.limits import Limiter
 from wizard.autotask.sandbox import default_sandbox, install_sandbox
 from wizard.cache_mapping import CacheMapping
+from wizard.cache_slots import slot_store
 from wizard.evaluation import evaluate
 from wizard.models import (
     AuditEvent,
@@ -533,11 +535,29 @@ class VerificationOutcome:
     calls: int
 
 
+# Who waits for the answer: a person on a Verify, a person on the picker, or nobody.
+Purpose = Literal["verify", "search", "background"]
+
+
+def _timing(purpose: Purpose) -> dict[str, Any]:
+    """Deadline and retries by purpose: a page answers by its deadline and never retries
+    (15 s x 4 attempts plus backoff kept a page and its thread for over a minute); background
+    work has no one waiting, so it retries with backoff and has only the per-call timeout."""
+    if purpose == "background":
+        return {"deadline": None, "max_retries": 3}
+    if purpose == "search":
+        return {"deadline": settings.AUTOTASK_SEARCH_DEADLINE_SECONDS, "max_retries": 0}
+    return {"deadline": settings.AUTOTASK_INTERACTIVE_DEADLINE_SECONDS, "max_retries": 0}
+
+
 @sensitive_variables("secret")
-def autotask_client(username: str, secret: str, *, scope: str) -> AutotaskClient:
+def autotask_client(
+    username: str, secret: str, *, scope: str, purpose: Purpose = "verify"
+) -> AutotaskClient:
     """A client for one Autotask (or the sandbox when AUTOTASK_SANDBOX is on).
 
     ``scope`` (the tenant's code) keys the metadata cache and the per-tenant concurrency cap.
+    The deadline of a ``verify`` or ``search`` client counts from here: one client per request.
     """
     session = build_session()
     if settings.AUTOTASK_SANDBOX:
@@ -555,10 +575,13 @@ def autotask_client(username: str, secret: str, *, scope: str) -> AutotaskClient
         session=session,
         zone_cache=CacheMapping("atzone", ZONE_CACHE_SECONDS),
         metadata_cache=CacheMapping(f"atmeta:{scope}", METADATA_CACHE_SECONDS),
-        # Autotask's thread limit is per integration and endpoint; cap per tenant here.
+        # Autotask's thread limit is per integration and endpoint; cap per tenant here, over
+        # every worker that shares the cache (docs/decisions/0009-autotask-concurrency-cap.md).
         concurrency_key=scope,
+        limiter=Limiter(slot_store(), per_tenant=settings.AUTOTASK_MAX_CONCURRENT_PER_TENANT),
         backoff_factor=settings.AUTOTASK_BACKOFF_SECONDS,
         sleep=lambda seconds: _pause(seconds),
+        **_timing(purpose),
     )
 
 
@@ -567,7 +590,7 @@ def _pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def _client_for(tenant: Tenant) -> AutotaskClient:
+def _client_for(tenant: Tenant, purpose: Purpose) -> AutotaskClient:
     _check_auth_pause(tenant)
     cred = AutotaskCredential.objects.filter(tenant=tenant).first()
     if cred is None:
@@ -575,7 +598,10 @@ def _client_for(tenant: Tenant) -> AutotaskClient:
             "Enter the API user's Username and Secret in step 3 (The API user) first."
         )
     client = autotask_client(
-        cred.username, crypto.decrypt_secret(cred.secret_encrypted), scope=str(tenant.code)
+        cred.username,
+        crypto.decrypt_secret(cred.secret_encrypted),
+        scope=str(tenant.code),
+        purpose=purpose,
     )
     # The zone an earlier verification found: no lookup on this run's critical path, even
     # after a restart or once the 12-hour cache entry is gone (as for the daily re-checks).
@@ -656,9 +682,18 @@ def _release(tenant: Tenant, step_key: str) -> None:
 
 
 def step_verify(
-    *, tenant: Tenant, step_key: str, user: Actor, postpone_above: float | None = None
+    *,
+    tenant: Tenant,
+    step_key: str,
+    user: Actor,
+    postpone_above: float | None = None,
+    background: bool = False,
 ) -> VerificationOutcome:
-    """Run the step's checks against Autotask and store the results (one audit event)."""
+    """Run the step's checks against Autotask and store the results (one audit event).
+
+    A person's Verify answers within AUTOTASK_INTERACTIVE_DEADLINE_SECONDS, without retries;
+    ``background`` runs (re-verification, commands) retry with backoff instead.
+    """
     step = steps.STEPS_BY_KEY[step_key]
     if not step.verifies:
         raise ValueError(f"{step_key} has nothing to verify")
@@ -674,7 +709,7 @@ def step_verify(
                 "Add the Fixed Price contract of at least one annual customer, then verify. "
                 "If you have none, say so above: there is then nothing to verify."
             )
-        client = _client_for(tenant)
+        client = _client_for(tenant, "background" if background else "verify")
         if step_key == "review":
             by_step = checks.run_all(client, inputs, postpone_above=postpone_above)
             if list(by_step) == ["api-user"] and checks.worst(by_step["api-user"]) != checks.PASS:
@@ -738,7 +773,7 @@ def company_search(
     Returns the page and the id to continue after (None on the last page). Keyset paging on id
     keeps every page one call, whatever the number of companies.
     """
-    client = _client_for(tenant)
+    client = _client_for(tenant, "search")
     with _watch_auth(tenant):
         return _company_search(client, query=query, after=after, page_size=page_size)
 
@@ -766,7 +801,7 @@ def _company_search(
 
 def contract_choices(*, tenant: Tenant, company_id: int) -> list[dict[str, Any]]:
     """The contracts of one company, labelled with their type and status for the picker."""
-    client = _client_for(tenant)
+    client = _client_for(tenant, "search")
     with _watch_auth(tenant):
         return _contract_choices(client, company_id)
 

@@ -1,8 +1,8 @@
 """The one Autotask REST API client: zone discovery, reads, paging, metadata, limits, retries.
 
-Every HTTP call goes through ``AutotaskClient._send``: one place for the timeout, the
-credential headers (zone origin only), the per-endpoint concurrency cap, bounded reading of the
-body, error mapping, retries and logging. Facts and sources: reference/autotask-rest-api.md.
+Every HTTP call goes through ``AutotaskClient._send``: one place for the timeout, the overall
+deadline, the credential headers (zone origin only), the concurrency caps, bounded reading of
+the body, error mapping, retries and logging. Facts and sources: reference/autotask-rest-api.md.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from wizard.autotask.errors import (
     AuthenticationFailed,
     AutotaskError,
     BrokenAnswer,
+    DeadlineExceeded,
     NotFound,
     Throttled,
     TimedOut,
@@ -153,7 +154,13 @@ class AutotaskClient:
         concurrency_key: str | None = None,
         max_response_bytes: int = 5_000_000,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: float | None = None,
+        limiter: limits.Limiter | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``deadline``: seconds, from now, that every call of this client together may take
+        (a page a person waits for); None for background work, which only has ``timeout`` per
+        call. ``limiter`` holds the concurrency caps (default: this process's own slots)."""
         self.credentials = credentials
         self.zone_information_url = zone_information_url
         self.timeout = timeout
@@ -173,6 +180,10 @@ class AutotaskClient:
         self.calls = 0
         self._sleep = sleep
         self._calls_lock = threading.Lock()
+        self._clock = clock
+        self.deadline = deadline
+        self.deadline_at = None if deadline is None else clock() + deadline
+        self.limiter = limiter if limiter is not None else limits.Limiter(clock=clock)
 
     def __repr__(self) -> str:
         return f"AutotaskClient(username={self.credentials.username!r})"
@@ -405,6 +416,22 @@ class AutotaskClient:
         with self._calls_lock:
             self.calls += 1
 
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (never below 0), or None without a deadline."""
+        if self.deadline_at is None:
+            return None
+        return max(0.0, self.deadline_at - self._clock())
+
+    def _call_timeout(self, endpoint: str) -> float:
+        """This call's timeout: the per-call timeout, cut to what is left of the deadline."""
+        left = self.remaining()
+        if left is None:
+            return self.timeout
+        if left <= 0:
+            # Nothing is sent once the deadline has passed: the page answers now.
+            raise DeadlineExceeded(endpoint=endpoint)
+        return min(self.timeout, left)
+
     def _send(
         self,
         method: str,
@@ -436,6 +463,10 @@ class AutotaskClient:
                     # (made by the user, never automatically: failures lock the API user).
                     self.zone_cache.pop(self.credentials.username, None)
                 delay = self._retry_delay(error, attempt) if retry else None
+                left = self.remaining()
+                if delay is not None and left is not None and delay >= left:
+                    # A wait that outlasts the deadline would only make the page later.
+                    delay = None
                 if delay is None:
                     raise
                 logger.warning(
@@ -472,13 +503,24 @@ class AutotaskClient:
         json_body: dict[str, Any] | None,
     ) -> Any:
         endpoint = _path(url)
+        self._call_timeout(endpoint)  # past the deadline: not even queued for a slot
         slot: AbstractContextManager[None] = (
-            limits.endpoint_slot(self.concurrency_key, endpoint_key)
+            self.limiter.slot(
+                self.concurrency_key,
+                endpoint_key,
+                wait=self.remaining(),
+                # A slot outlives its call only if the process died holding it; a call takes
+                # at most about 3 timeouts (connect, first byte, a slowly read body).
+                lease=3 * self.timeout + 5,
+                path=endpoint,
+            )
             if endpoint_key
             else nullcontext()
         )
         headers = self.credentials.headers() if authenticated else {}
         with slot:
+            # Waiting for the slot took time: what is left of the deadline bounds the call.
+            timeout = self._call_timeout(endpoint)
             self._count_call()
             started = time.monotonic()
             failure: AutotaskError | None = None
@@ -489,12 +531,15 @@ class AutotaskClient:
                     params=params,
                     json=json_body,
                     headers=headers,
-                    timeout=self.timeout,
+                    timeout=timeout,
                     stream=True,  # read the body ourselves, with a size cap
                     allow_redirects=False,  # a redirect would carry the credentials along
                 )
             except requests.Timeout as exc:
                 self._log(method, endpoint, type(exc).__name__, started)
+                if timeout < self.timeout:
+                    # Cut short by the deadline, not Autotask's own slowness alone.
+                    raise DeadlineExceeded(endpoint=endpoint) from exc
                 raise TimedOut(endpoint=endpoint) from exc
             except requests.exceptions.InvalidHeader:
                 # Its message quotes the header value, which may be the secret: drop it.
@@ -510,7 +555,7 @@ class AutotaskClient:
                 self._log(method, endpoint, "InvalidHeader", started)
                 raise failure
             try:
-                body = self._read_body(response, endpoint, started)
+                body = self._read_body(response, endpoint, started, timeout)
             finally:
                 response.close()
             self._log(method, endpoint, response.status_code, started)
@@ -518,14 +563,16 @@ class AutotaskClient:
             raise error_from_response(response, endpoint, body=body)
         return self._decode(body, response.status_code, endpoint)
 
-    def _read_body(self, response: requests.Response, endpoint: str, started: float) -> bytes:
-        """The body, refusing answers over ``max_response_bytes`` or slower than the timeout."""
+    def _read_body(
+        self, response: requests.Response, endpoint: str, started: float, timeout: float
+    ) -> bytes:
+        """The body, refusing answers over ``max_response_bytes`` or slower than ``timeout``."""
         status = response.status_code
         too_large = BrokenAnswer(detail="the answer is too large", status=status, endpoint=endpoint)
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_response_bytes:
             raise too_large
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + timeout
         chunks: list[bytes] = []
         size = 0
         try:
@@ -535,7 +582,8 @@ class AutotaskClient:
                     raise too_large
                 if time.monotonic() > deadline:
                     # requests' timeout is per read; this bounds a server that drips bytes.
-                    raise TimedOut(status=status, endpoint=endpoint)
+                    late = DeadlineExceeded if timeout < self.timeout else TimedOut
+                    raise late(status=status, endpoint=endpoint)
                 chunks.append(chunk)
         except requests.exceptions.ContentDecodingError as exc:
             raise BrokenAnswer(

@@ -212,7 +212,37 @@ class TimedOut(Unavailable):
     code = "timed_out"
 
     def default_message(self) -> str:
-        return "Autotask did not answer in time. Try again in a few minutes."
+        return (
+            "Autotask did not answer in time. Try again in a few minutes; nothing you saved is "
+            "lost."
+        )
+
+
+class DeadlineExceeded(TimedOut):
+    """The request a person waits for spent its overall budget for Autotask (see the client's
+    ``deadline``). Never retried: there is no time left, and the page must answer now."""
+
+    code = "deadline_exceeded"
+    retryable = False
+
+    def default_message(self) -> str:
+        return (
+            "Autotask did not answer in time, so this could not be checked. Try again later; "
+            "nothing you saved is lost."
+        )
+
+
+class Busy(Unavailable):
+    """Every slot of the tenant's concurrency cap stayed taken until the request's deadline."""
+
+    code = "busy"
+    retryable = False
+
+    def default_message(self) -> str:
+        return (
+            "Autotask is still busy with earlier requests for your organisation, so this could "
+            "not be checked in time. Try again in a minute; nothing you saved is lost."
+        )
 
 
 class BrokenAnswer(AutotaskError):

@@ -677,6 +677,11 @@ class Sandbox:
         self._usage: dict[str, deque[float]] = {}
         self._flaky_calls: Counter[str] = Counter()
         self._in_flight: Counter[tuple[str, str, str]] = Counter()
+        # Per user: extra seconds on every answer (a hanging Autotask for one tenant), and the
+        # most authenticated calls ever in flight at once (what a concurrency cap let through).
+        self._extra_latency: dict[str, float] = {}
+        self._user_in_flight: Counter[str] = Counter()
+        self._peak_in_flight: Counter[str] = Counter()
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -751,6 +756,18 @@ class Sandbox:
         with self._lock:
             self._access[(username.strip().lower(), canonical)] = updated
 
+    def set_latency(self, username: str, seconds: float) -> None:
+        """Add ``seconds`` to every answer to this user, the zone lookup included (0 undoes it)."""
+        if seconds < 0:
+            raise ValueError("latency cannot be negative")
+        with self._lock:
+            self._extra_latency[username.strip().lower()] = seconds
+
+    def peak_in_flight(self, username: str) -> int:
+        """The most authenticated calls of this user that were ever answered at the same time."""
+        with self._lock:
+            return self._peak_in_flight[username.strip().lower()]
+
     def set_costs_hidden(self, username: str, hidden: bool = True) -> None:
         with self._lock:
             self._costs_hidden[username.strip().lower()] = hidden
@@ -801,6 +818,7 @@ class Sandbox:
         with self._lock:
             self._counts.clear()
             self._usage.clear()
+            self._peak_in_flight.clear()
 
     def stats(self) -> JsonDict:
         with self._lock:
@@ -818,6 +836,7 @@ class Sandbox:
                 "byUser": dict(sorted(by_user.items())),
                 "byEndpoint": dict(sorted(by_endpoint.items())),
                 "inFlight": dict(in_flight),
+                "peakInFlight": dict(sorted(self._peak_in_flight.items())),
             }
 
     # -- the request handler -----------------------------------------------------------------------
@@ -843,7 +862,8 @@ class Sandbox:
             username = (route.params.get("user") or [""])[0].strip()
             self._count(username, route.endpoint)
             scenario = self.scenario_for(username)
-            self._delay(self.latency + (scenario.latency if scenario else 0.0), timeout)
+            extra = self._extra_latency.get(username.lower(), 0.0)
+            self._delay(self.latency + extra + (scenario.latency if scenario else 0.0), timeout)
             return self._zone(username, scenario)
         username = lower.get("username", "").strip()
         self._count(username, route.endpoint)
@@ -862,10 +882,13 @@ class Sandbox:
         # 3 threads per (tracking identifier, object endpoint) within one Autotask database;
         # the sandbox's endpoint is the entity plus the operation (UNCONFIRMED; N8N's error
         # names the method).
+        user = username.lower()
         with self._lock:
             if self._in_flight[slot] >= THREAD_LIMIT:
                 return _errors(500, THREAD_EXCEEDED)
             self._in_flight[slot] += 1
+            self._user_in_flight[user] += 1
+            self._peak_in_flight[user] = max(self._peak_in_flight[user], self._user_in_flight[user])
         try:
             scenario = self.scenario_for(username)
             self._delay(self._latency_for(username, scenario), timeout)
@@ -875,6 +898,7 @@ class Sandbox:
         finally:
             with self._lock:
                 self._in_flight[slot] -= 1
+                self._user_in_flight[user] -= 1
 
     def _authenticated(
         self,
@@ -1176,7 +1200,8 @@ class Sandbox:
             return len(window)
 
     def _latency_for(self, username: str, scenario: Scenario | None) -> float:
-        seconds = self.latency
+        with self._lock:
+            seconds = self.latency + self._extra_latency.get(username.lower(), 0.0)
         if scenario is None:
             return seconds
         seconds += scenario.latency

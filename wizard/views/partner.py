@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url
 
 from wizard import access, page_cache, selectors, services, steps
-from wizard.autotask import AutotaskError
+from wizard.autotask import AutotaskError, Busy, DeadlineExceeded, TimedOut
 from wizard.autotask.sandbox import SANDBOX_SECRET, SCENARIOS
 from wizard.crypto import SecretUnreadable
 from wizard.forms import StepForm, form_class_for
@@ -29,6 +29,8 @@ from wizard.models import Tenant
 from wizard.views._types import HtmxHttpRequest
 
 PICKER_STEPS = ("recurring-contract", "annual-contract")
+# Result errors that mean Autotask did not answer before the page had to (not a verdict).
+LATE = frozenset((DeadlineExceeded.code, Busy.code, TimedOut.code))
 
 
 CONFLICT_MESSAGE = (
@@ -369,6 +371,11 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
             if s in statuses
         )
         text = f"Verified against Autotask: {summary}."
+        if any(r.get("error") in LATE for r in outcome.results):
+            text += (
+                " Autotask did not answer in time, so some checks could not be made. Try again "
+                "later; nothing you saved is lost."
+            )
         if "fail" in statuses:
             messages.error(request, text)
         elif "warn" in statuses or "unknown" in statuses:

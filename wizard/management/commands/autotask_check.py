@@ -76,7 +76,10 @@ class Command(BaseCommand):
             {"company_id": companies[min(i, len(companies) - 1)], "contract_id": k}
             for i, k in enumerate(annual_ids)
         ] or None
-        client = services.autotask_client(options["username"], secret, scope="cli")
+        # No web thread waits on a command: it retries like background work.
+        client = services.autotask_client(
+            options["username"], secret, scope="cli", purpose="background"
+        )
         inputs = checks.Inputs(
             today=timezone.localdate(),
             customers=customers,
