@@ -70,7 +70,7 @@ def test_a_verify_against_a_hanging_autotask_answers_unknown_at_its_deadline(
     ) in html
     results = StepProgress.objects.get(tenant=prepared, step_key="api-user").check_results
     assert [(x["id"], x["status"], x["error"]) for x in results] == [
-        ("auth.username", "unknown", "deadline_exceeded")
+        ("connection", "unknown", "deadline_exceeded")
     ]
     assert LATE in results[0]["evidence"] and NOTHING_LOST in results[0]["evidence"]
     # Nothing saved is lost: credentials and answers as they were; the step is not failed.
@@ -180,7 +180,7 @@ def test_a_verify_a_person_waits_for_is_not_retried(flaky, tenant, owner) -> Non
     services.step_verify(tenant=tenant, step_key="api-user", user=owner)
     services.step_verify(tenant=tenant, step_key="api-user", user=owner)  # 2nd call fails
 
-    assert api_user_results(tenant) == [("auth.secret", "unknown", "unavailable")]
+    assert api_user_results(tenant) == [("connection", "unknown", "unavailable")]
     assert flaky.request_count("flaky@sandbox.example", "ThresholdInformation") == 2
 
 
