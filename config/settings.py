@@ -263,6 +263,9 @@ LOGGING = {
     "loggers": {
         # Django's own request errors go through the same redacting handler, not mail_admins.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # runserver's access log: Django gives it a handler of its own, without the filter,
+        # and its lines hold request paths (invitation and password-reset links).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
