@@ -89,8 +89,8 @@ def test_a_quote_goes_before_every_place_a_formula_could_start(value, expected) 
 def test_owasps_examples_come_out_wrapped_quoted_and_prefixed() -> None:
     # OWASP's table: '=1+2";=1+2' -> "'=1+2"";=1+2". Ours also quotes the formula after the ';'
     # (a reader splitting at ';' would otherwise start a cell with it).
-    assert SafeWriter().row(['=1+2";=1+2']) == "\"'=1+2\"\";'=1+2\"\r\n"
-    assert SafeWriter().row(["=1+2'\" ;,=1+2"]) == "\"'=1+2'\"\" ;,'=1+2\"\r\n"
+    assert SafeWriter().row(['=1+2";=1+2']) == '"\'=1+2"";\'=1+2"\r\n'
+    assert SafeWriter().row(["=1+2'\" ;,=1+2"]) == '"\'=1+2\'"" ;,\'=1+2"\r\n'
 
 
 @pytest.mark.parametrize("payload", OWASP_PAYLOADS)

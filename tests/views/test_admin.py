@@ -32,9 +32,10 @@ def test_a_superuser_cannot_add_an_audit_event(superuser_client, tenant, owner) 
     assert r.status_code == 403
     assert AuditEvent.objects.count() == before
     # And the list offers no "Add" button.
-    assert "/admin/wizard/auditevent/add/" not in superuser_client.get(
-        "/admin/wizard/auditevent/"
-    ).content.decode()
+    assert (
+        "/admin/wizard/auditevent/add/"
+        not in superuser_client.get("/admin/wizard/auditevent/").content.decode()
+    )
 
 
 def test_a_superuser_cannot_change_or_delete_an_audit_event(superuser_client, tenant) -> None:
