@@ -74,4 +74,3 @@ class SecretsExceptionReporterFilter(SafeExceptionReporterFilter):
                 if name in params:
                     params[name] = self.cleansed_substitute
         return params
-

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from wizard import access, selectors, services
 from wizard.forms import InvitationForm
-from wizard.models import Membership
+from wizard.models import STAFF_NEVER_MEMBERS, Membership
 
 
 @login_required
@@ -122,7 +122,7 @@ def accept(request: HttpRequest) -> HttpResponse:
         return _refused(
             request,
             f"You are logged in with a staff account ({user.get_username()}). "
-            f"{services.STAFF_NEVER_MEMBERS} Log out, then open the link again with the partner "
+            f"{STAFF_NEVER_MEMBERS} Log out, then open the link again with the partner "
             "account it was meant for.",
             403,
         )
