@@ -49,13 +49,19 @@ def test_the_api_answers_a_bad_filter_with_a_json_400(
     assert message in body["fields"][field][0]
 
 
-@pytest.mark.parametrize(("query", "field", "message"), BAD)
-@pytest.mark.parametrize("url", ["/manage/", "/manage/export.csv"])
+@pytest.mark.parametrize(
+    ("url", "query", "field", "message"),
+    [
+        (url, *bad)
+        for url in ("/manage/", "/manage/export.csv")
+        for bad in BAD
+        # The CSV holds every page: a page number there is only checked for its form.
+        if not (url.endswith(".csv") and bad[0] == "page=2")
+    ],
+)
 def test_staff_pages_answer_a_bad_filter_with_a_400_that_says_why(
     admin_client, a_tenant, url, query, field, message
 ) -> None:
-    if url.endswith(".csv") and query == "page=2":
-        pytest.skip("the CSV holds every page; a page number is only checked for its form")
     r = admin_client.get(f"{url}?{query}")
     assert r.status_code == 400
     html = r.content.decode()
