@@ -13,6 +13,11 @@ GUNICORN_THREADS (threads per worker, 8).
 from __future__ import annotations
 
 import os
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+from wizard.logging import RedactSecretsFilter
 
 wsgi_app = "config.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -30,3 +35,19 @@ keepalive = 0
 # only catches a worker that is truly stuck. Pages end by their deadline (20 s at most).
 timeout = 60
 graceful_timeout = 30
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]
+    """gunicorn's access log writes each request line and Referer, and its error log the path
+    of a failed request: the redacting filter (wizard/logging.py) goes on their handlers too, so
+    invitation and password-reset tokens never reach those logs."""
+
+    def setup(self, cfg: Any) -> None:
+        # Runs again on every reload (HUP), which builds new handlers.
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.addFilter(RedactSecretsFilter())
+
+
+logger_class = RedactingLogger

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that can answer an error, so that every error under /api/ is JSON.
+    "wizard.api_errors.ApiJsonErrorsMiddleware",
     "wizard.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,6 +110,18 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # (docs/performance.md). Health checks drop a connection the database closed meanwhile.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A database that does not answer must fail a request within seconds: psycopg's own default
+# waits 130 s for a connection, and every request (the readiness probe too) hung that long.
+DATABASE_CONNECT_TIMEOUT: int = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    # A value in DATABASE_URL (?connect_timeout=…) wins. libpq counts at least 2 s.
+    _db_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    # An open (persistent) connection to a host that went silent: drop it once data sent has
+    # gone unacknowledged for 10 s, instead of the kernel's ~15 minutes of retransmissions.
+    _db_options.setdefault("tcp_user_timeout", 10_000)
+# /readyz answers 503 when the database has not answered within this many seconds.
+READYZ_TIMEOUT_SECONDS: float = env.float("READYZ_TIMEOUT_SECONDS", default=3.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -296,6 +310,9 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # django-axes: failed logins and lockouts (warnings), not a line for every clean-up.
         "axes": {"level": "WARNING"},
+        # runserver's access log: Django gives it a handler of its own, without the filter,
+        # and its lines hold request paths (invitation and password-reset links).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

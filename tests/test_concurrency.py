@@ -166,3 +166,47 @@ def test_verification_makes_no_autotask_call_inside_a_transaction(
     services.step_verify(tenant=tenant, step_key="review", user=owner)
     assert seen and not any(seen)
     assert Tenant.objects.get(pk=tenant.pk).last_verification_status == "pass"
+
+
+def test_parallel_sign_ups_on_one_invitation_make_one_account(tenant) -> None:
+    """Four browsers submit the sign-up form of the same link at the same instant."""
+    import re
+
+    from django.contrib.auth.models import User
+    from django.core import mail
+    from django.test import Client
+
+    from wizard.models import Membership
+
+    services.invitation_create(
+        tenant=tenant,
+        email="shared@example.com",
+        role="owner",
+        user=None,
+        accept_url=lambda token: f"http://testserver/invite/{token}/",
+    )
+    match = re.search(r"http://testserver(/invite/[^/\s]+/)", str(mail.outbox[-1].body))
+    assert match
+    browsers = [Client() for _ in range(4)]
+    for browser in browsers:
+        assert browser.get(match.group(1))["Location"] == "/invite/"
+
+    def sign_up(i: int) -> Callable[[], Any]:
+        return lambda: browsers[i].post(
+            "/invite/",
+            {
+                "username": f"racer{i}",
+                "password1": "Sturdy-pass-4821",
+                "password2": "Sturdy-pass-4821",
+            },
+        )
+
+    results = race(*[sign_up(i) for i in range(4)])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(r.status_code for r in results) == [302, 410, 410, 410]
+    for r in results:
+        if r.status_code == 410:
+            assert "This invitation was already used" in r.content.decode()
+    assert User.objects.filter(username__startswith="racer").count() == 1
+    assert Membership.objects.filter(tenant=tenant, user__username__startswith="racer").count() == 1
+    assert User.objects.get(username__startswith="racer").email == "shared@example.com"

@@ -87,7 +87,11 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     list_filter = ["action", "step_key"]
     search_fields = ["tenant__name"]
 
-    # The audit trail is append-only, even for admins.
+    # The audit trail is append-only, even for admins, and only the services append to it:
+    # an entry added here could be attributed to anyone and would show on the tenant page.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
 

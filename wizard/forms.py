@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from wizard import steps
+from wizard.selectors import HEALTH_CHOICES, SORTS, DashboardFilter
 
 # Autotask generates API usernames that look like email addresses.
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
@@ -215,3 +216,49 @@ class InvitationForm(forms.Form):
         choices=[("member", "Member"), ("owner", "Owner (may invite others)")],
         initial="member",
     )
+
+
+class PageForm(forms.Form):
+    """``?page=``: a page number or nothing. Anything else is a 400, not silently page 1."""
+
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+
+
+class DashboardFilterForm(PageForm):
+    """The staff dashboard's filters, shared by the page, the CSV and the JSON API.
+
+    An unknown value is an error, never "everything": a typo in a bookmarked or scripted filter
+    must not quietly return every tenant. CharField also refuses NUL characters, which
+    PostgreSQL cannot store or compare.
+    """
+
+    state = forms.ChoiceField(required=False, choices=[("", "Any"), *HEALTH_CHOICES])
+    step = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any"), *[(s.key, s.title) for s in steps.STEPS], ("done", "Finished")],
+    )
+    # A user id, or "none" for unassigned tenants. 18 digits keep it inside a bigint.
+    manager = forms.RegexField(
+        required=False,
+        regex=r"^(none|[0-9]{1,18})$",
+        error_messages={"invalid": "Give an account manager's id, or none."},
+    )
+    q = forms.CharField(required=False, max_length=100)
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
+    drift = forms.ChoiceField(required=False, choices=[("", "All"), ("1", "Drifted only")])
+
+    def dashboard_filter(self) -> DashboardFilter:
+        data = self.cleaned_data
+        return DashboardFilter(
+            state=data["state"],
+            step=data["step"],
+            manager=data["manager"],
+            q=data["q"],
+            sort=data["sort"] or "name",
+            drift=data["drift"],
+        )
+
+
+def form_errors(form: forms.Form) -> dict[str, list[str]]:
+    """Field name -> messages, for a JSON answer or an error page."""
+    return {name: [str(m) for m in messages] for name, messages in form.errors.items()}

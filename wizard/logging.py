@@ -2,7 +2,9 @@
 
 The Autotask client never logs headers, but a third-party library, a debug statement or an
 exception message might. This filter is the last line: it rewrites anything that looks like a
-credential header or field before the record reaches a handler.
+credential header or field, or a link with an invitation or password-reset token, before the
+record reaches a handler. It sits on the app's handler (settings.LOGGING) and on gunicorn's
+(config/gunicorn_conf.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ _PATTERNS = [
     re.compile(rf"(['\"]?{_SENSITIVE}['\"]?\s*[:=]\s*)(['\"]?)[^'\"\s,}}&]+(\2)", re.IGNORECASE),
     # Fernet tokens (the encrypted Secret) are useless without the key, but still not logged.
     re.compile(r"()()gAAAAA[A-Za-z0-9_\-=]{40,}()"),
+    # Links that let their holder in: an invitation (/invite/<token>/) and a password reset
+    # (/accounts/reset/<uidb64>/<token>/). Django logs the path of 4xx answers, and an access
+    # log (runserver's, gunicorn's) the request line and the Referer, so the token goes.
+    re.compile(r"(/invite/)()[^/?#\s\"']+()"),
+    re.compile(r"(/reset/[^/?#\s\"']+/)()(?!set-password\b)[^/?#\s\"']+()"),
 ]
 
 

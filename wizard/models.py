@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -83,6 +84,11 @@ class Tenant(models.Model):
         return self.name
 
 
+STAFF_NEVER_MEMBERS = (
+    "Staff follow partners' progress from the dashboard and are never members of a partner tenant."
+)
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
@@ -107,6 +113,11 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role}) in {self.tenant}"
+
+    def clean(self) -> None:
+        # For the admin's inline; the services refuse it too (services.membership_add).
+        if self.user_id is not None and (self.user.is_staff or self.user.is_superuser):
+            raise ValidationError({"user": STAFF_NEVER_MEMBERS})
 
 
 class StepState(models.TextChoices):

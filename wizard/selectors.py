@@ -130,27 +130,14 @@ DONE_INDEX = len(steps.STEPS) + 1
 
 @dataclass(frozen=True)
 class DashboardFilter:
+    """Validated filters (forms.DashboardFilterForm builds it from the query string)."""
+
     state: str = ""
     step: str = ""
     manager: str = ""  # a user id, "none" for unassigned, "" for all
     q: str = ""
     sort: str = "name"
     drift: str = ""  # "1": only tenants whose checks drifted since they were done
-
-    @classmethod
-    def from_query(cls, params: Any) -> DashboardFilter:
-        state = params.get("state", "")
-        step = params.get("step", "")
-        sort = params.get("sort", "name")
-        manager = params.get("manager", "")
-        return cls(
-            state=state if state in HEALTH_LABELS else "",
-            step=step if step in steps.STEPS_BY_KEY or step == "done" else "",
-            manager=manager if manager == "none" or manager.isdigit() else "",
-            q=params.get("q", "").strip()[:100],
-            sort=sort if sort in SORTS else "name",
-            drift="1" if params.get("drift") == "1" else "",
-        )
 
     def as_query(self, **override: str) -> str:
         values = {

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core import signing
 from django.core.mail import send_mail
@@ -39,6 +40,7 @@ from wizard.cache_mapping import CacheMapping
 from wizard.cache_slots import slot_store
 from wizard.evaluation import evaluate
 from wizard.models import (
+    STAFF_NEVER_MEMBERS,
     AuditEvent,
     AutotaskCredential,
     Invitation,
@@ -89,7 +91,17 @@ def tenant_create(*, name: str, owner: Any = None, account_manager: Any = None) 
     return tenant
 
 
+class StaffNotMember(Exception):
+    """A staff account would have become a member (and could then read or replace the Secret)."""
+
+
+def is_staff_account(user: Any) -> bool:
+    return bool(user.is_staff or user.is_superuser)
+
+
 def membership_add(*, tenant: Tenant, user: Any, role: str, actor: Actor) -> Membership:
+    if is_staff_account(user):
+        raise StaffNotMember(f"{user.get_username()} is a staff account. {STAFF_NEVER_MEMBERS}")
     membership, _ = Membership.objects.update_or_create(
         tenant=tenant, user=user, defaults={"role": role}
     )
@@ -958,17 +970,40 @@ INVITATION_MAX_AGE = datetime.timedelta(days=7)
 
 
 class InvitationInvalid(Exception):
-    pass
+    """The link cannot be used any more (expired, withdrawn, used): HTTP 410."""
+
+
+class InvitationRefused(Exception):
+    """The link is fine, but not for this person (another address, a staff account): 403."""
 
 
 class MailNotSent(Exception):
     pass
 
 
+def _staff_email(email: str) -> bool:
+    return (
+        get_user_model()
+        .objects.filter(email__iexact=email.strip())
+        .filter(Q(is_staff=True) | Q(is_superuser=True))
+        .exists()
+    )
+
+
 def invitation_create(
     *, tenant: Tenant, email: str, role: str, user: Actor, accept_url: Any
 ) -> Invitation:
-    """Create the invitation and mail its link. ``accept_url(token)`` builds the absolute URL."""
+    """Create the invitation and mail its link. ``accept_url(token)`` builds the absolute URL.
+
+    Refused (InvitationRefused) for a staff member's address: an account manager who invited
+    themselves would become an owner, with the partner's Secret in reach, and would keep that
+    after being reassigned.
+    """
+    if _staff_email(email):
+        raise InvitationRefused(
+            f"{email.strip()} belongs to a staff account. {STAFF_NEVER_MEMBERS} Invite someone "
+            "from the partner's own team."
+        )
     invitation = Invitation.objects.create(
         tenant=tenant, email=email.strip().lower(), role=role, invited_by=_actor(user)
     )
@@ -1033,26 +1068,68 @@ def invitation_from_token(token: str) -> Invitation:
     return invitation
 
 
-def invitation_accept(*, invitation: Invitation, user: Any) -> Membership:
-    with transaction.atomic():
-        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if locked.accepted_at is not None:
-            raise InvitationInvalid("This invitation was already used. Log in instead.")
-        locked.accepted_at = timezone.now()
-        locked.accepted_by = user
-        locked.save(update_fields=["accepted_at", "accepted_by"])
-        existing = Membership.objects.filter(tenant=locked.tenant, user=user).first()
-        # Never downgrade an owner who follows a member invitation.
-        role = (
-            Membership.Role.OWNER
-            if existing and existing.role == Membership.Role.OWNER
-            else locked.role
-        )
-        membership = membership_add(tenant=locked.tenant, user=user, role=role, actor=user)
-        audit(
-            tenant=locked.tenant,
-            user=user,
-            action=AuditEvent.Action.INVITATION_ACCEPTED,
-            detail={"email": locked.email, "role": role},
-        )
+def _invitation_claim(invitation: Invitation) -> Invitation:
+    """Mark the invitation used, in one conditional UPDATE; only one caller ever wins.
+
+    Runs first in the caller's transaction: on PostgreSQL a concurrent claim waits for the row
+    and then finds it taken; on SQLite the write lock serialises them the same way. Anything
+    the caller does afterwards (creating the account, the membership) rolls back with the claim.
+    """
+    now = timezone.now()
+    if not Invitation.objects.filter(pk=invitation.pk, accepted_at=None).update(accepted_at=now):
+        if not Invitation.objects.filter(pk=invitation.pk).exists():
+            raise InvitationInvalid("This invitation was withdrawn.")
+        raise InvitationInvalid("This invitation was already used. Log in instead.")
+    return Invitation.objects.select_related("tenant").get(pk=invitation.pk)
+
+
+def _invitation_join(invitation: Invitation, user: Any) -> Membership:
+    """Inside the claiming transaction: record who accepted, add the membership, audit."""
+    Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+    existing = Membership.objects.filter(tenant=invitation.tenant, user=user).first()
+    # Never downgrade an owner who follows a member invitation.
+    role = (
+        Membership.Role.OWNER
+        if existing and existing.role == Membership.Role.OWNER
+        else invitation.role
+    )
+    membership = membership_add(tenant=invitation.tenant, user=user, role=role, actor=user)
+    audit(
+        tenant=invitation.tenant,
+        user=user,
+        action=AuditEvent.Action.INVITATION_ACCEPTED,
+        detail={"email": invitation.email, "role": role},
+    )
     return membership
+
+
+def invitation_accept(*, invitation: Invitation, user: Any) -> Membership:
+    """An existing account joins. Staff are refused (InvitationRefused)."""
+    if is_staff_account(user):
+        raise InvitationRefused(
+            f"You are logged in with a staff account ({user.get_username()}). "
+            f"{STAFF_NEVER_MEMBERS} Log out, then open the link again with the partner account "
+            "it was meant for."
+        )
+    with transaction.atomic():
+        return _invitation_join(_invitation_claim(invitation), user)
+
+
+@sensitive_variables("password")
+def invitation_signup(*, invitation: Invitation, username: str, password: str) -> Membership:
+    """Create the invited person's account and membership, in the transaction that claims the
+    invitation: of several sign-ups on one link at the same moment, one creates an account and
+    the others create nothing and are told the link was used.
+
+    The account gets the invited address: whoever holds the link was sent it at that address.
+    """
+    if _staff_email(invitation.email):
+        raise InvitationRefused(
+            f"{invitation.email} belongs to a staff account. {STAFF_NEVER_MEMBERS}"
+        )
+    with transaction.atomic():
+        claimed = _invitation_claim(invitation)
+        user = get_user_model().objects.create_user(
+            username=username, email=claimed.email, password=password
+        )
+        return _invitation_join(claimed, user)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from wizard import access, selectors, steps
+from wizard.forms import DashboardFilterForm, form_errors
 from wizard.models import Tenant
+from wizard.views.manage import page_of
 
 API_PAGE_SIZE = 50
 
@@ -48,14 +50,24 @@ def tenant_json(t: Tenant, states: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def bad_request(fields: dict[str, list[str]]) -> JsonResponse:
+    return JsonResponse({"error": "The filter is not valid.", "fields": fields}, status=400)
+
+
 @login_required
 @require_GET
 def tenants(request: HttpRequest) -> JsonResponse:
     if not access.is_staff(request.user):
         return JsonResponse({"error": "Not found."}, status=404)
-    f = selectors.DashboardFilter.from_query(request.GET)
+    form = DashboardFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_request(form_errors(form))
+    f = form.dashboard_filter()
     paginator = Paginator(selectors.dashboard_queryset(request.user, f), API_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    try:
+        page = page_of(paginator, form.cleaned_data["page"])
+    except InvalidPage as e:
+        return bad_request({"page": [str(e)]})
     items = list(page.object_list)
     states = selectors.step_states(items)
     base = request.build_absolute_uri(request.path)

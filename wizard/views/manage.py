@@ -7,22 +7,23 @@ may see the tenant but not reset it).
 
 from __future__ import annotations
 
-import csv
 import uuid
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wizard import access, selectors, services, steps
-from wizard.forms import InvitationForm, ResetForm
+from wizard.csv_guard import SafeWriter
+from wizard.forms import DashboardFilterForm, InvitationForm, PageForm, ResetForm, form_errors
 from wizard.models import AuditEvent, Membership, Tenant
 from wizard.views.team import send_invitation
 
@@ -33,6 +34,21 @@ FUNNEL_BAR_MAX = 360  # px of the widest bar in the SVG
 def _staff_or_404(request: HttpRequest) -> None:
     if not access.is_staff(request.user):
         raise Http404("Not found.")
+
+
+def bad_filter(request: HttpRequest, errors: dict[str, list[str]]) -> HttpResponse:
+    """A filter or page the dashboard does not know: say which, answer 400, show nothing."""
+    return render(request, "manage/bad_filter.html", {"errors": errors}, status=400)
+
+
+def page_of(paginator: Paginator[Any], number: int | None) -> Page[Any]:
+    """The page asked for (the first if none); InvalidPage past the last one."""
+    try:
+        return paginator.page(number or 1)
+    except InvalidPage as e:
+        raise InvalidPage(
+            f"There is no page {number}: this list has {paginator.num_pages} page(s)."
+        ) from e
 
 
 def funnel_bars(counts: list[tuple[str, int]]) -> list[dict[str, Any]]:
@@ -47,9 +63,15 @@ def funnel_bars(counts: list[tuple[str, int]]) -> list[dict[str, Any]]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     _staff_or_404(request)
-    f = selectors.DashboardFilter.from_query(request.GET)
+    form = DashboardFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_filter(request, form_errors(form))
+    f = form.dashboard_filter()
     qs = selectors.dashboard_queryset(request.user, f)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    try:
+        page = page_of(Paginator(qs, PAGE_SIZE), form.cleaned_data["page"])
+    except InvalidPage as e:
+        return bad_filter(request, {"page": [str(e)]})
     bars = funnel_bars(selectors.funnel(qs))
     return render(
         request,
@@ -101,29 +123,28 @@ CSV_COLUMNS = [
 ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 @require_GET
-def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+def export_csv(request: HttpRequest) -> HttpResponseBase:
     _staff_or_404(request)
-    f = selectors.DashboardFilter.from_query(request.GET)
-    tenants = list(selectors.dashboard_queryset(request.user, f))
+    form = DashboardFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_filter(request, form_errors(form))
+    tenants = list(selectors.dashboard_queryset(request.user, form.dashboard_filter()))
     states = selectors.step_states(tenants)
-    writer = csv.writer(_Echo())
+    # Every cell goes through the guard, ours included: a step title or a state label is
+    # harmless today, but the rule is simpler to check when it has no exceptions.
+    writer = SafeWriter()
 
     def rows() -> Any:
-        yield writer.writerow(CSV_COLUMNS)
+        yield writer.row(CSV_COLUMNS)
         for t in tenants:
             r = _row(t)
-            yield writer.writerow(
+            yield writer.row(
                 [
-                    _csv_safe(t.name),
+                    t.name,
                     t.code,
-                    _csv_safe(r["manager"]),
+                    r["manager"],
                     t.finished_steps,
                     r["current_step"],
                     r["health_label"],
@@ -140,20 +161,21 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ (or a tab or carriage return before one) runs as a formula
-    # when the file opens in a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @login_required
 @require_GET
 def tenant_detail(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     tenant = access.staff_tenant_or_404(request.user, code)
+    form = PageForm(request.GET)
+    if not form.is_valid():
+        return bad_filter(request, form_errors(form))
+    try:
+        events = page_of(
+            Paginator(AuditEvent.objects.filter(tenant=tenant).select_related("actor"), 50),
+            form.cleaned_data["page"],
+        )
+    except InvalidPage as e:
+        return bad_filter(request, {"page": [str(e)]})
     overview = selectors.wizard_overview(tenant)
-    events = Paginator(
-        AuditEvent.objects.filter(tenant=tenant).select_related("actor"), 50
-    ).get_page(request.GET.get("page"))
     return render(
         request,
         "manage/tenant.html",
