@@ -135,7 +135,7 @@ def test_a_verification_against_a_hanging_autotask_is_unknown_within_the_deadlin
 
     results = by_step["api-user"]
     assert [(r.id, r.status, r.error) for r in results] == [
-        ("auth.username", "unknown", "timed_out")
+        ("connection", "unknown", "timed_out")
     ]
     assert "Autotask did not answer in time" in results[0].evidence
     assert "nothing you saved is lost" in results[0].evidence
