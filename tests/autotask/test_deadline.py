@@ -134,9 +134,7 @@ def test_a_verification_against_a_hanging_autotask_is_unknown_within_the_deadlin
     by_step = checks.run_all(client, checks.Inputs(today=TODAY))
 
     results = by_step["api-user"]
-    assert [(r.id, r.status, r.error) for r in results] == [
-        ("connection", "unknown", "timed_out")
-    ]
+    assert [(r.id, r.status, r.error) for r in results] == [("connection", "unknown", "timed_out")]
     assert "Autotask did not answer in time" in results[0].evidence
     assert "nothing you saved is lost" in results[0].evidence
     assert clock.now - started <= 20

@@ -40,7 +40,7 @@ GUIDE_LEVEL = {
 
 
 def entity_info(query: Any, create: Any, update: Any, delete: Any) -> dict[str, Any]:
-    answer = payload("contracts_entity_information")
+    answer: dict[str, Any] = payload("contracts_entity_information")
     info = answer["info"]
     info.update(
         userAccessForQuery=query,
