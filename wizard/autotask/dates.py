@@ -92,10 +92,15 @@ def local_date(value: Any, time_zone: str | ZoneInfo) -> datetime.date | None:
     return parsed.astimezone(tz).date()
 
 
+def _now() -> datetime.datetime:
+    """The current instant (one seam for tests that move the clock)."""
+    return datetime.datetime.now(UTC)
+
+
 def today_in(time_zone: str | ZoneInfo, now: datetime.datetime | None = None) -> datetime.date:
-    """Today's date in ``time_zone`` (``now``, an aware datetime, for tests)."""
+    """Today's date in ``time_zone`` (at ``now``, an aware datetime, if given)."""
     tz = zone(time_zone) if isinstance(time_zone, str) else time_zone
-    return (now or datetime.datetime.now(UTC)).astimezone(tz).date()
+    return (now or _now()).astimezone(tz).date()
 
 
 def local_midnight(

@@ -634,8 +634,8 @@ class Sandbox:
 
     All scenario users share one seeded data set but have separate rights, usage counters
     and faults, as if each were its own tenant. Each sees the data in its own time zone: the
-    same local dates, served as the UTC instants of its local midnights. State is guarded by one lock, so the sandbox
-    can serve many threads at once (the standalone server is threaded).
+    same local dates, served as the UTC instants of its local midnights. State is guarded by
+    one lock, so the sandbox can serve many threads at once (the standalone server is threaded).
     """
 
     def __init__(
