@@ -885,7 +885,13 @@ def reset_plan(tenant: Tenant, from_step: str | None) -> ResetPlan:
                 "title": steps.STEPS_BY_KEY[key].title,
                 "state": p.state if p else StepState.NOT_STARTED,
                 "state_label": StepState(p.state if p else StepState.NOT_STARTED).label,
-                "answers": sorted(p.answers) if p else [],
+                # The time zone is the account step's answer, though kept on the tenant.
+                "answers": sorted(
+                    [
+                        *(p.answers if p else []),
+                        *(["time_zone"] if key == "account" and tenant.time_zone else []),
+                    ]
+                ),
                 "checklist": len(p.checklist) if p else 0,
                 "results": len(p.check_results) if p else 0,
             }
@@ -937,6 +943,14 @@ def wizard_reset(
         if plan.deletes_credentials:
             AutotaskCredential.objects.filter(tenant=tenant).delete()
             snapshot["api-user"]["credentials_deleted_for"] = plan.credential_username
+        if "account" in snapshot:
+            old_zone = Tenant.objects.filter(pk=tenant.pk).values_list("time_zone", flat=True)[0]
+            snapshot["account"]["answers"] = {
+                **snapshot["account"]["answers"],
+                "time_zone": old_zone,
+            }
+            Tenant.objects.filter(pk=tenant.pk).update(time_zone="")
+            tenant.time_zone = ""
         audit(
             tenant=tenant,
             user=user,
