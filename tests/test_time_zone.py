@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -46,8 +47,11 @@ def state(tenant: Tenant, key: str) -> str:
     return StepProgress.objects.get(tenant=tenant, step_key=key).state
 
 
-def results(tenant: Tenant, key: str) -> list[dict]:
-    return StepProgress.objects.get(tenant=tenant, step_key=key).check_results
+def results(tenant: Tenant, key: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = StepProgress.objects.get(
+        tenant=tenant, step_key=key
+    ).check_results
+    return found
 
 
 # --- storing it ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ def url(tenant: Tenant, key: str = "account", action: str = "") -> str:
     return f"/t/{tenant.code}/{key}/" + (f"{action}/" if action else "")
 
 
-def account_post(**fields: str) -> dict[str, object]:
+def account_post(**fields: object) -> dict[str, object]:
     data: dict[str, object] = {
         "branch": "existing",
         "initial-branch": "",
