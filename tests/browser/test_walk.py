@@ -91,13 +91,14 @@ def tick(page: Page, label: str, expected_status: str) -> None:
 
 
 def test_partner_walk(
-    page: Page,
     new_context: Callable[..., BrowserContext],
     live_server,
     tenant: Tenant,
     other_tenant: Tenant,
     console: ConsoleLog,
 ) -> None:
+    # A partner in Sydney, the distributor's home market (the browser's time zone matters).
+    page = new_context(timezone_id="Australia/Sydney").new_page()
     # Log in through the form; a partner with one tenant lands on its first unfinished step.
     page.goto("/accounts/login/")
     shot(page, "login")
@@ -164,9 +165,9 @@ def test_partner_walk(
     expect(page.get_by_label("Autotask company ID")).to_have_value("")
 
     # The computed first day of usage, for each choice of sync start, in the tenant's time zone
-    # (preselected from the browser's, UTC here, and saved with the branch's autosave).
+    # (preselected from the browser's, and saved with the branch's autosave in step 1).
     time_zone = Tenant.objects.get(pk=tenant.pk).time_zone
-    assert time_zone == "UTC"
+    assert time_zone == "Australia/Sydney"
     today = today_in(time_zone)
     for value, label in steps.SYNC_START_CHOICES:
         page.get_by_label(label).check()
