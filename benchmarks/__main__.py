@@ -50,11 +50,14 @@ def line(text: str) -> None:
 @figure("verification")
 def full_verification() -> None:
     """1. One tenant, three customers: Autotask calls, and wall time / slowest call."""
-    import datetime
-
     from wizard import checks
     from wizard.autotask import AutotaskClient, Credentials, build_session
-    from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox, install_sandbox
+    from wizard.autotask.sandbox import (
+        DEFAULT_TIME_ZONE,
+        SANDBOX_SECRET,
+        Sandbox,
+        install_sandbox,
+    )
 
     latency = 0.05
     zone_url = "https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation"
@@ -73,7 +76,8 @@ def full_verification() -> None:
         zone_cache={},
     )
     inputs = checks.Inputs(
-        today=datetime.date.today(),
+        today=sandbox.today,
+        time_zone=DEFAULT_TIME_ZONE,
         sync_start="next",
         customers=[
             {"company_id": 101, "contract_id": 2001},

@@ -25,10 +25,15 @@ def fill_in(
     sync_start: str = "next",
     annual: tuple[tuple[int, int], ...] | None = None,
     tick: bool = False,
+    time_zone: str = "Australia/Sydney",
 ) -> Tenant:
-    """Answer every step: account, credentials, contracts, annual contracts (or none)."""
+    """Answer every step: account (with the sandbox's time zone), credentials, contracts,
+    annual contracts (or none)."""
     services.step_answers_save(
         tenant=tenant, step_key="account", user=user, changes={"branch": "existing"}, seen={}
+    )
+    services.tenant_time_zone_save(
+        tenant=tenant, user=user, time_zone=time_zone, seen=tenant.time_zone
     )
     services.credentials_save(tenant=tenant, user=user, username=username, secret=secret)
     services.step_answers_save(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 
@@ -143,6 +144,8 @@ EVERY_SCENARIO = {
     "slow": (0, "PASS  contract.start-date"),
     "flaky": (0, "PASS  contract.start-date"),
     "broken": (2, "????  connection"),
+    "america": (0, "Dates in America/New_York time."),
+    "auckland": (0, "Dates in Pacific/Auckland time."),
 }
 
 
@@ -160,3 +163,108 @@ def test_each_scenario_gets_its_diagnosis(scenario, expected, settings) -> None:
         *("--company", "101", "--contract", "2001", "--annual-contract", "2012"),
     )
     assert (code, expected[1] in out) == (expected[0], True), out
+
+
+# --- time zones ----------------------------------------------------------------------------------
+
+
+def _edge(monkeypatch, instant: datetime.datetime) -> None:
+    """Move the clock of the command and of the sandbox to ``instant``."""
+    monkeypatch.setattr("django.utils.timezone.now", lambda: instant)
+    monkeypatch.setattr("wizard.autotask.dates._now", lambda: instant)
+
+
+# 31 January 2026, 13:30 UTC: already 1 February in Sydney and Auckland, still 31 January in
+# New York. Where the month has turned, "next invoice" copies usage from 1 February.
+MONTH_EDGE = datetime.datetime(2026, 1, 31, 13, 30, tzinfo=datetime.UTC)
+# 31 December 2025, 11:30 UTC: New Year's Day in Auckland, New Year's Eve elsewhere.
+YEAR_EDGE = datetime.datetime(2025, 12, 31, 11, 30, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize("instant", [MONTH_EDGE, YEAR_EDGE], ids=["month-edge", "year-edge"])
+@pytest.mark.parametrize(
+    ("scenario", "time_zone"),
+    [
+        ("healthy", "Australia/Sydney"),
+        ("america", "America/New_York"),
+        ("auckland", "Pacific/Auckland"),
+        # The default: the sandbox user's own zone.
+        ("healthy", ""),
+        ("america", ""),
+    ],
+)
+@pytest.mark.parametrize("sync_start", ["next", "most-recent"])
+def test_a_partner_set_up_as_the_guide_says_exits_0_in_any_time_zone(
+    monkeypatch, instant, scenario, time_zone, sync_start
+) -> None:
+    _edge(monkeypatch, instant)
+    args = ["--username", f"{scenario}@sandbox.example", "--sync-start", sync_start]
+    if time_zone:
+        args += ["--time-zone", time_zone]
+    code, out = run(*args, "--company", "101", "--contract", "2001", "--annual-contract", "2012")
+    assert code == 0, out
+    assert "WARN" not in out and "FAIL" not in out
+    expected_zone = time_zone or SCENARIOS[f"{scenario}@sandbox.example"].time_zone
+    assert f"Dates in {expected_zone} time." in out
+
+
+def test_the_first_of_this_month_is_the_partners_month(monkeypatch) -> None:
+    # Contract 2007 starts on the 1st of the sandbox tenant's current month. At MONTH_EDGE that
+    # is 1 February in Sydney, and "next invoice" copies usage from 1 February there: it passes.
+    # With the server's (UTC) date, the first usage date would have been 1 January.
+    _edge(monkeypatch, MONTH_EDGE)
+    code, out = run(
+        "--username",
+        "healthy@sandbox.example",
+        "--company",
+        "107",
+        "--contract",
+        "2007",
+        "--format",
+        "json",
+    )
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["time_zone"] == "Australia/Sydney"
+    start = next(r for r in data["steps"]["recurring-contract"] if r["id"] == "contract.start-date")
+    assert start["evidence"] == (
+        "Starts 1 February 2026 (Australia/Sydney); usage is synced from 1 February 2026."
+    )
+
+
+def test_a_wrong_time_zone_shows_in_the_dates(monkeypatch) -> None:
+    # Sydney's midnights read in Los Angeles fall on the evening before: the tool reports it
+    # (a proration warning), which is why the zone must be the partner's own.
+    _edge(monkeypatch, MONTH_EDGE)
+    code, out = run(
+        "--username",
+        "healthy@sandbox.example",
+        "--time-zone",
+        "America/Los_Angeles",
+        "--company",
+        "101",
+        "--contract",
+        "2001",
+    )
+    assert code == 0
+    assert "WARN  contract.start-first-of-month" in out
+
+
+def test_time_zone_is_validated() -> None:
+    with pytest.raises(CommandError, match="not an IANA time zone"):
+        call_command(
+            "autotask_check", "--username", "healthy@sandbox.example", "--time-zone", "Sydney"
+        )
+
+
+def test_contracts_need_a_time_zone_outside_the_sandbox_users() -> None:
+    with pytest.raises(CommandError, match="--time-zone"):
+        call_command(
+            "autotask_check",
+            "--username",
+            "api@partner.example",
+            "--company",
+            "101",
+            "--contract",
+            "2001",
+        )

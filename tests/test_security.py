@@ -155,6 +155,7 @@ def test_the_secret_is_found_nowhere_after_a_full_walk(
             f"{base}/account/",
             {
                 "branch": "existing",
+                "time_zone": "Australia/Sydney",
                 "checklist": ["signed-in", "admin-access"],
                 "checklist_shown": "",
                 "action": "next",

@@ -34,6 +34,9 @@ def test_account_is_done_when_branch_chosen_and_checklist_complete(tenant, owner
     )
     assert progress(tenant, "account").state == "in_progress"
     tick_all(tenant, "account")
+    # The time zone is the step's other answer: without it the step is not done.
+    assert progress(tenant, "account").state == "in_progress"
+    services.tenant_time_zone_save(tenant=tenant, user=None, time_zone="Australia/Sydney", seen="")
     p = progress(tenant, "account")
     assert p.state == "done"
     assert p.updated_by is None  # the last write was by the system helper
@@ -42,6 +45,7 @@ def test_account_is_done_when_branch_chosen_and_checklist_complete(tenant, owner
 
 
 def test_new_branch_needs_its_extra_checklist_item(tenant) -> None:
+    services.tenant_time_zone_save(tenant=tenant, user=None, time_zone="Pacific/Auckland", seen="")
     services.step_answers_save(
         tenant=tenant, step_key="account", user=None, changes={"branch": "new"}, seen={}
     )

@@ -18,6 +18,10 @@ from wizard.models import StepState
 PASS, WARN, FAIL, UNKNOWN = "pass", "warn", "fail", "unknown"
 
 WAITING_FOR_VERIFICATION = "Waiting for verification against your Autotask."
+TIME_ZONE_NEEDED = (
+    "Choose your Autotask's time zone in step 1 (Your Autotask account): contract dates are "
+    "read in it."
+)
 
 
 @dataclass(frozen=True)
@@ -37,11 +41,18 @@ def needs_verification(step: steps.Step, answers: dict[str, Any]) -> bool:
 
 
 def input_blockers(
-    step: steps.Step, answers: dict[str, Any], *, has_credentials: bool
+    step: steps.Step,
+    answers: dict[str, Any],
+    *,
+    has_credentials: bool,
+    time_zone_set: bool = True,
 ) -> list[str]:
     out: list[str] = []
-    if step.key == "account" and answers.get("branch") not in {"new", "existing"}:
-        out.append("Choose whether you need a new Autotask account or already have one.")
+    if step.key == "account":
+        if answers.get("branch") not in {"new", "existing"}:
+            out.append("Choose whether you need a new Autotask account or already have one.")
+        if not time_zone_set:
+            out.append("Choose the time zone your Autotask works in.")
     elif step.key == "api-user":
         if not answers.get("username"):
             out.append("Enter the API user's Username.")
@@ -52,12 +63,16 @@ def input_blockers(
             out.append("Choose whether the sync starts with the most recent or the next invoice.")
         if not answers.get("customers"):
             out.append("Add at least one customer and its Recurring Service contract.")
+        if not time_zone_set:
+            out.append(TIME_ZONE_NEEDED)
     elif step.key == "annual-contract":
         has_annual = answers.get("has_annual")
         if has_annual not in {"yes", "no"}:
             out.append("Tell us whether any customer has Seat Based Annual subscriptions.")
         elif has_annual == "yes" and not answers.get("contracts"):
             out.append("Add the Fixed Price contract of at least one annual customer.")
+        if has_annual == "yes" and not time_zone_set:
+            out.append(TIME_ZONE_NEEDED)
     return out
 
 
@@ -70,13 +85,16 @@ def evaluate(
     check_results: Sequence[dict[str, Any]],
     has_credentials: bool,
     unfinished_before: Sequence[str] = (),
+    time_zone_set: bool = True,
 ) -> Evaluation:
     required = [i.id for i in step.checklist_for(step.branch_of(answers))]
     ticked = [i for i in required if i in checklist]
     if state == StepState.SKIPPED:
         return Evaluation(StepState.SKIPPED, (), len(ticked), len(required))
 
-    blockers = input_blockers(step, answers, has_credentials=has_credentials)
+    blockers = input_blockers(
+        step, answers, has_credentials=has_credentials, time_zone_set=time_zone_set
+    )
     if step.key == "review" and unfinished_before:
         # The review is the summary: it cannot be done while an earlier step is open.
         blockers.append("Finish the earlier steps first: " + ", ".join(unfinished_before) + ".")

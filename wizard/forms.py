@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from wizard import steps
+from wizard.autotask.dates import time_zone_names
 from wizard.selectors import HEALTH_CHOICES, SORTS, DashboardFilter
 
 # Autotask generates API usernames that look like email addresses.
@@ -55,14 +56,62 @@ def _answer_field(field: forms.Field) -> forms.Field:
     return field
 
 
+# Where most partners are, first: the distributor's home market, then North America.
+COMMON_TIME_ZONES: tuple[tuple[str, str], ...] = (
+    ("Australia/Sydney", "Sydney, Melbourne, Canberra (Australia/Sydney)"),
+    ("Australia/Brisbane", "Brisbane (Australia/Brisbane)"),
+    ("Australia/Adelaide", "Adelaide (Australia/Adelaide)"),
+    ("Australia/Darwin", "Darwin (Australia/Darwin)"),
+    ("Australia/Hobart", "Hobart (Australia/Hobart)"),
+    ("Australia/Perth", "Perth (Australia/Perth)"),
+    ("Pacific/Auckland", "Auckland, Wellington (Pacific/Auckland)"),
+    ("Asia/Singapore", "Singapore (Asia/Singapore)"),
+    ("America/New_York", "US Eastern (America/New_York)"),
+    ("America/Chicago", "US Central (America/Chicago)"),
+    ("America/Denver", "US Mountain (America/Denver)"),
+    ("America/Phoenix", "Arizona (America/Phoenix)"),
+    ("America/Los_Angeles", "US Pacific (America/Los_Angeles)"),
+    ("America/Anchorage", "Alaska (America/Anchorage)"),
+    ("Pacific/Honolulu", "Hawaii (Pacific/Honolulu)"),
+    ("America/Toronto", "Toronto (America/Toronto)"),
+    ("America/Vancouver", "Vancouver (America/Vancouver)"),
+    ("Europe/London", "London (Europe/London)"),
+)
+
+
+def time_zone_choices() -> list[Any]:
+    """A blank choice, the common zones, then every other IANA zone, each listed once."""
+    common = {name for name, _label in COMMON_TIME_ZONES}
+    others = [(name, name) for name in time_zone_names() if name not in common]
+    return [
+        ("", "Choose a time zone"),
+        ("Common", list(COMMON_TIME_ZONES)),
+        ("All time zones", others),
+    ]
+
+
 class AccountForm(StepForm):
-    answer_fields = ("branch",)
+    answer_fields = ("branch",)  # the time zone is stored on the tenant (services)
     branch = _answer_field(
         forms.ChoiceField(
             required=False,
             widget=forms.RadioSelect,
             choices=[(b.key, b.label) for b in steps.STEPS_BY_KEY["account"].branches],
             label="Do you already have Autotask PSA?",
+        )
+    )
+    time_zone = _answer_field(
+        forms.ChoiceField(
+            required=False,
+            choices=time_zone_choices,
+            label="Your Autotask's time zone",
+            error_messages={
+                "invalid_choice": "%(value)s is not a time zone we know. Choose one from the "
+                "list, for example Australia/Sydney."
+            },
+            widget=forms.Select(
+                attrs={"aria-describedby": "time-zone-help", "autocomplete": "off"}
+            ),
         )
     )
 

@@ -63,6 +63,11 @@ class Tenant(models.Model):
     )
     drift_since = models.DateTimeField(null=True, blank=True)
 
+    # The IANA name of the time zone the partner's Autotask works in ("Australia/Sydney"), ""
+    # until someone picks it in step 1. Autotask sends a contract date as the UTC instant of
+    # local midnight there, and "today" is the date there too (wizard/autotask/dates.py).
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+
     class Meta:
         ordering = ["name"]
         permissions = [

@@ -18,8 +18,9 @@ answered from memory, after one SQL statement confirms that it would come out th
   the fingerprint identical. Anything else falls through to the normal path, which redirects
   to the login page or answers 404 as it always does. (Django's own ``cache_page`` with
   ``vary_on_cookie`` checks none of this on a hit.)
-- Keyed by the session and CSRF cookies, the URL, the htmx headers and today's date (the
-  recurring-contract step shows a date computed from today).
+- Keyed by the session and CSRF cookies, the URL, the htmx headers and the current quarter
+  hour in UTC (the recurring-contract step shows a date computed from the tenant's today, and
+  every time zone's midnight falls on a quarter hour: a kept page never outlives its date).
 - Kept in this process's memory only (``CACHES["pages"]``): never in a shared cache, never
   persisted, emptied by a restart. Entries expire after 5 minutes whatever happens.
 
@@ -103,10 +104,18 @@ def _key(request: HttpRequest, code: uuid.UUID, step_key: str) -> str | None:
         request.get_host(),
         request.is_secure(),
         htmx,
-        timezone.localdate().isoformat(),
+        _quarter_hour(),
         settings.AUTOTASK_SANDBOX,
     )
     return "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _quarter_hour() -> str:
+    """The current UTC quarter hour. Every UTC offset in use is a multiple of 15 minutes, so
+    no tenant's date (its time zone is on its row) changes within one; entries live 5 minutes
+    anyway, so this costs almost nothing."""
+    now = timezone.now()
+    return f"{now:%Y-%m-%dT%H}:{now.minute // 15 * 15:02d}"
 
 
 @functools.cache

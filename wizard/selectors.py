@@ -91,6 +91,7 @@ def wizard_overview(tenant: Tenant) -> WizardOverview:
                     check_results=progress.check_results,
                     has_credentials=cred is not None,
                     unfinished_before=unfinished if step.key == "review" else (),
+                    time_zone_set=bool(tenant.time_zone),
                 ),
             )
         )

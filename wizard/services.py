@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from wizard import checks, crypto, steps
+from wizard import checks, crypto, evaluation, steps
 from wizard.autotask import (
     AuthenticationFailed,
     AutotaskClient,
@@ -34,6 +34,7 @@ from wizard.autotask import (
     Zone,
     build_session,
 )
+from wizard.autotask.dates import is_time_zone, local_date, today_in
 from wizard.autotask.limits import Limiter
 from wizard.autotask.sandbox import default_sandbox, install_sandbox
 from wizard.cache_mapping import CacheMapping
@@ -79,10 +80,16 @@ def audit(
     )
 
 
-def tenant_create(*, name: str, owner: Any = None, account_manager: Any = None) -> Tenant:
+def tenant_create(
+    *, name: str, owner: Any = None, account_manager: Any = None, time_zone: str = ""
+) -> Tenant:
     """A new tenant with one progress row per step (so later writes only ever lock rows)."""
+    if time_zone and not is_time_zone(time_zone):
+        raise ValueError(f"Unknown time zone {time_zone!r}.")
     with transaction.atomic():
-        tenant = Tenant.objects.create(name=name, account_manager=account_manager)
+        tenant = Tenant.objects.create(
+            name=name, account_manager=account_manager, time_zone=time_zone
+        )
         StepProgress.objects.bulk_create(
             [StepProgress(tenant=tenant, step_key=key) for key in steps.STEP_KEYS]
         )
@@ -152,6 +159,7 @@ def _evaluate_and_save(progress: StepProgress, user: Actor) -> None:
         check_results=progress.check_results,
         has_credentials=_has_credentials(progress.tenant),
         unfinished_before=_unfinished_before(progress),
+        time_zone_set=bool(progress.tenant.time_zone),
     )
     progress.state = result.state
     progress.version += 1
@@ -326,6 +334,61 @@ def checklist_update(
                     detail={"item": item},
                 )
         return _finish(progress, user)
+
+
+# Steps whose results depend on reading Autotask's dates in the tenant's time zone.
+DATE_STEPS = ("recurring-contract", "annual-contract", "review")
+
+
+def tenant_time_zone_save(*, tenant: Tenant, user: Actor, time_zone: str, seen: str) -> Tenant:
+    """Store the time zone the tenant's Autotask works in (an IANA name; "" unsets it).
+
+    ``seen`` is the value the user's form showed: EditConflict, storing nothing, if a
+    colleague saved another one meanwhile. Contract results were read in the old zone, so
+    they are cleared, and the steps' states follow (the zone is an input of the account and
+    contract steps). ValueError for a name zoneinfo does not know.
+    """
+    if time_zone and not is_time_zone(time_zone):
+        raise ValueError(f"Unknown time zone {time_zone!r}.")
+    with transaction.atomic():
+        row = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        stored = row.time_zone
+        if stored == time_zone:
+            return row
+        if stored != (seen or ""):
+            raise EditConflict({"time_zone": stored})
+        row.time_zone = time_zone
+        row.save(update_fields=["time_zone"])
+        tenant.time_zone = time_zone
+        audit(
+            tenant=row,
+            user=user,
+            action=AuditEvent.Action.ANSWERS_SAVED,
+            step_key="account",
+            detail={"fields": ["time_zone"], "time_zone": time_zone, "previous": stored},
+        )
+        rows = {
+            p.step_key: p
+            for p in StepProgress.objects.select_for_update().filter(
+                tenant=row, step_key__in=("account", *DATE_STEPS)
+            )
+        }
+        # In wizard order, so the review sees the other steps' new states.
+        for key in ("account", *DATE_STEPS):
+            progress = rows.get(key)
+            if progress is None:
+                continue
+            progress.tenant = row
+            if key in DATE_STEPS and progress.check_results:
+                _clear_results(progress)
+            _evaluate_and_save(progress, user)
+        tenant_summary_refresh(row.pk)
+    return row
+
+
+def tenant_today(tenant: Tenant) -> datetime.date:
+    """Today in the tenant's time zone (UTC until one is set: shown with a request to set it)."""
+    return today_in(tenant.time_zone or "UTC", timezone.now())
 
 
 @sensitive_variables("secret")
@@ -635,6 +698,8 @@ def _remember_zone(tenant: Tenant, client: AutotaskClient) -> None:
 
 
 def verification_inputs(tenant: Tenant) -> checks.Inputs:
+    # Read afresh: a colleague may have set the zone since this tenant object was loaded.
+    time_zone = Tenant.objects.filter(pk=tenant.pk).values_list("time_zone", flat=True).first()
     answers = {p.step_key: p for p in StepProgress.objects.filter(tenant=tenant)}
     recurring = answers["recurring-contract"].answers if "recurring-contract" in answers else {}
     annual_row = answers.get("annual-contract")
@@ -646,10 +711,12 @@ def verification_inputs(tenant: Tenant) -> checks.Inputs:
     ):
         annual = list(annual_row.answers.get("contracts", []))
     return checks.Inputs(
-        today=timezone.localdate(),
+        # "Today" is the partner's today: the first usage date and "ended" depend on it.
+        today=today_in(time_zone or "UTC", timezone.now()),
         customers=list(recurring.get("customers", [])),
         sync_start=str(recurring.get("sync_start", "")),
         annual=annual,
+        time_zone=time_zone or "",
     )
 
 
@@ -721,6 +788,9 @@ def step_verify(
                 "Add the Fixed Price contract of at least one annual customer, then verify. "
                 "If you have none, say so above: there is then nothing to verify."
             )
+        if step_key in ("recurring-contract", "annual-contract") and not inputs.time_zone:
+            # Every date rule needs it: no Autotask call for a verdict that could be a day off.
+            raise NothingToVerify(evaluation.TIME_ZONE_NEEDED)
         client = _client_for(tenant, "background" if background else "verify")
         if step_key == "review":
             by_step = checks.run_all(client, inputs, postpone_above=postpone_above)
@@ -812,10 +882,18 @@ def _company_search(
 
 
 def contract_choices(*, tenant: Tenant, company_id: int) -> list[dict[str, Any]]:
-    """The contracts of one company, labelled with their type and status for the picker."""
+    """The contracts of one company, labelled with their type and status for the picker.
+
+    ``startDay``/``endDay`` are the contract's dates in the tenant's time zone (None while the
+    zone is not set: Autotask's timestamps alone do not say which day they are).
+    """
     client = _client_for(tenant, "search")
     with _watch_auth(tenant):
-        return _contract_choices(client, company_id)
+        rows = _contract_choices(client, company_id)
+    for row in rows:
+        for field, day in (("startDate", "startDay"), ("endDate", "endDay")):
+            row[day] = local_date(row.get(field), tenant.time_zone) if tenant.time_zone else None
+    return rows
 
 
 def _contract_choices(client: AutotaskClient, company_id: int) -> list[dict[str, Any]]:
@@ -869,7 +947,13 @@ def reset_plan(tenant: Tenant, from_step: str | None) -> ResetPlan:
                 "title": steps.STEPS_BY_KEY[key].title,
                 "state": p.state if p else StepState.NOT_STARTED,
                 "state_label": StepState(p.state if p else StepState.NOT_STARTED).label,
-                "answers": sorted(p.answers) if p else [],
+                # The time zone is the account step's answer, though kept on the tenant.
+                "answers": sorted(
+                    [
+                        *(p.answers if p else []),
+                        *(["time_zone"] if key == "account" and tenant.time_zone else []),
+                    ]
+                ),
                 "checklist": len(p.checklist) if p else 0,
                 "results": len(p.check_results) if p else 0,
             }
@@ -921,6 +1005,14 @@ def wizard_reset(
         if plan.deletes_credentials:
             AutotaskCredential.objects.filter(tenant=tenant).delete()
             snapshot["api-user"]["credentials_deleted_for"] = plan.credential_username
+        if "account" in snapshot:
+            old_zone = Tenant.objects.filter(pk=tenant.pk).values_list("time_zone", flat=True)[0]
+            snapshot["account"]["answers"] = {
+                **snapshot["account"]["answers"],
+                "time_zone": old_zone,
+            }
+            Tenant.objects.filter(pk=tenant.pk).update(time_zone="")
+            tenant.time_zone = ""
         audit(
             tenant=tenant,
             user=user,

@@ -91,6 +91,7 @@ def test_full_verification_over_http_counts_its_calls(server) -> None:
     c = client(server, "healthy")
     inputs = checks.Inputs(
         today=TODAY,
+        time_zone="Australia/Sydney",
         sync_start="next",
         customers=[
             {"company_id": 101, "contract_id": 2001},

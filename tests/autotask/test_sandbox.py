@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from wizard.autotask.dates import local_date
 from wizard.autotask.sandbox import (
     CODE_INVALID,
     DEFAULT_BASE_URL,
@@ -37,6 +38,7 @@ from wizard.autotask.sandbox_data import TOTAL_COMPANIES
 CODE = "TEST-INTEGRATION-CODE"
 ZONE_URL = "https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation"
 TODAY = date(2025, 3, 20)
+SYDNEY = "Australia/Sydney"
 HEALTHY = "healthy@sandbox.example"
 # The query engine's tests read every company: the guide's level hides all but customers.
 ALL_COMPANIES = "full-default@sandbox.example"
@@ -304,9 +306,26 @@ def check_broken(session: requests.Session, sandbox: Sandbox, sleeps: SleepRecor
         r.json()
 
 
+def _start_of_2001(session: requests.Session, user: str) -> str:
+    one = [{"op": "eq", "field": "id", "value": 2001}]
+    return str(query(session, "Contracts", one, user).json()["items"][0]["startDate"])
+
+
+def check_america(session: requests.Session, sandbox: Sandbox, sleeps: SleepRecorder) -> None:
+    # 1 March 2024 in New York (EST, UTC-5), with fractional seconds.
+    assert _start_of_2001(session, "america@sandbox.example") == "2024-03-01T05:00:00.000Z"
+
+
+def check_auckland(session: requests.Session, sandbox: Sandbox, sleeps: SleepRecorder) -> None:
+    # 1 March 2024 in Auckland (NZDT, UTC+13): the instant falls on the day before in UTC.
+    assert _start_of_2001(session, "auckland@sandbox.example") == "2024-02-29T11:00:00Z"
+
+
 ScenarioCheck = Callable[[requests.Session, Sandbox, SleepRecorder], None]
 SCENARIO_CHECKS: dict[str, ScenarioCheck] = {
     "healthy": check_healthy,
+    "america": check_america,
+    "auckland": check_auckland,
     "unknown": check_unknown,
     "wrong-secret": check_wrong_secret,
     "code-rejected": check_code_rejected,
@@ -543,12 +562,35 @@ def test_company_by_id(session: requests.Session) -> None:
     assert missing.json() == {"item": None}
 
 
-def test_dates_are_midnight_utc(session: requests.Session) -> None:
+def test_dates_are_the_instant_of_local_midnight(session: requests.Session) -> None:
+    # Reference, Corrections point 2: Autotask serves a date-only field as the UTC instant of
+    # the tenant's local midnight. The default tenant is in Sydney (AEDT, UTC+11 in March,
+    # AEST, UTC+10 in winter).
     contract = query(session, "Contracts", [{"op": "eq", "field": "id", "value": 2005}]).json()[
         "items"
     ][0]
-    assert contract["startDate"] == "2024-03-15T00:00:00Z"
-    assert contract["endDate"] == "2027-02-28T00:00:00Z"
+    assert contract["startDate"] == "2024-03-14T13:00:00Z"  # 15 March 2024 in Sydney
+    assert contract["endDate"] == "2027-02-27T13:00:00Z"  # 28 February 2027 in Sydney
+    winter = query(session, "Contracts", [{"op": "eq", "field": "id", "value": 2014}]).json()[
+        "items"
+    ][0]
+    assert winter["startDate"] == "2024-08-31T14:00:00Z"  # 1 September 2024, AEST
+
+
+def test_every_zone_sees_the_same_local_dates(sandbox: Sandbox) -> None:
+    zones = {s.time_zone for s in SCENARIOS.values()}
+    assert {"Australia/Sydney", "America/New_York", "Pacific/Auckland"} <= zones
+    local = {
+        tz: {
+            c["id"]: (local_date(c["startDate"], tz), local_date(c["endDate"], tz))
+            for c in sandbox.records("Contracts", tz)
+        }
+        for tz in zones
+    }
+    first = local.pop("Australia/Sydney")
+    assert first[2001] == (date(2024, 3, 1), date(2027, 2, 28))
+    for tz, dates in local.items():
+        assert dates == first, tz
 
 
 # --- metadata ------------------------------------------------------------------------------------
@@ -619,19 +661,20 @@ def test_picklist_values_are_strings(session: requests.Session) -> None:
 def test_seeded_contracts_follow_today(sandbox: Sandbox) -> None:
     contracts = {c["id"]: c for c in sandbox.records("Contracts")}
     companies = {c["id"]: c for c in sandbox.records("Companies")}
-    start = {cid: contracts[cid]["startDate"][:10] for cid in DEMO_CONTRACTS}
+    start = {cid: str(local_date(contracts[cid]["startDate"], SYDNEY)) for cid in DEMO_CONTRACTS}
+    end = {cid: str(local_date(contracts[cid]["endDate"], SYDNEY)) for cid in DEMO_CONTRACTS}
     assert start[2001] == "2024-03-01"  # the 1st, a year ago
     assert start[2005] == "2024-03-15"  # mid-month: proration
     assert start[2006] == "2025-04-01"  # after both first usage dates
     assert start[2007] == "2025-03-01"  # this month: only "next invoice" works
-    assert contracts[2008]["endDate"][:10] < "2025-02-01"
+    assert end[2008] < "2025-02-01"
     assert contracts[2009]["status"] == 0
     assert companies[contracts[2010]["companyID"]]["isActive"] is False
     assert contracts[2011]["contractType"] == 1
     assert contracts[2012]["contractType"] == 3
-    assert contracts[2012]["endDate"][:10] > "2025-03-20"
+    assert end[2012] > "2025-03-20"
     assert contracts[2013]["contractType"] == 3
-    assert contracts[2013]["endDate"][:10] < "2025-03-20"
+    assert end[2013] < "2025-03-20"
     good = [cid for cid in (2001, 2002, 2003) if companies[contracts[cid]["companyID"]]["isActive"]]
     assert {companies[contracts[c]["companyID"]]["companyName"] for c in good} == {
         "Contoso Ltd", "Fabrikam Inc", "Tailspin Toys",
@@ -771,7 +814,16 @@ def test_end_contract(session: requests.Session, sandbox: Sandbox) -> None:
     contract = query(session, "Contracts", [{"op": "eq", "field": "id", "value": 2001}]).json()[
         "items"
     ][0]
-    assert contract["endDate"] == "2025-01-31T00:00:00Z"
+    assert contract["endDate"] == "2025-01-30T13:00:00Z"  # 31 January in Sydney
+    # Every tenant gets the change, as its own local midnight.
+    assert _start_of_2001(session, "america@sandbox.example").endswith(".000Z")
+    american = query(
+        session,
+        "Contracts",
+        [{"op": "eq", "field": "id", "value": 2001}],
+        "america@sandbox.example",
+    ).json()["items"][0]
+    assert american["endDate"] == "2025-01-31T05:00:00.000Z"
     sandbox.update_record("Companies", 102, isActive=False)
     filters = [
         {"op": "eq", "field": "isActive", "value": False},

@@ -84,6 +84,7 @@ def busy_tenant(tenant: Tenant, owner: User) -> Tenant:
     services.step_answers_save(
         tenant=tenant, step_key="account", user=user, changes={"branch": "existing"}, seen={}
     )
+    services.tenant_time_zone_save(tenant=tenant, user=user, time_zone="Australia/Sydney", seen="")
     services.checklist_update(
         tenant=tenant,
         step_key="account",

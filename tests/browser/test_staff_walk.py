@@ -31,6 +31,8 @@ def finish_account(tenant: Tenant, user: User | None) -> None:
     services.step_answers_save(
         tenant=tenant, step_key="account", user=user, changes={"branch": "existing"}, seen={}
     )
+    # The sandbox's healthy tenant works in Sydney.
+    services.tenant_time_zone_save(tenant=tenant, user=user, time_zone="Australia/Sydney", seen="")
     services.checklist_update(
         tenant=tenant,
         step_key="account",

@@ -7,10 +7,11 @@ fails, then the good one), no annual customers, and the review re-verifying ever
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import BrowserContext, Page, Request, expect
 
 from tests.browser.conftest import login, shot
 from tests.browser.test_walk import (
@@ -134,15 +135,23 @@ def remove_contract(page: Page, contract_id: int) -> None:
 
 
 def test_partner_walk_with_verification_to_done(
-    page: Page, live_server: Any, tenant: Tenant, autotask_sandbox: None
+    new_context: Callable[..., BrowserContext],
+    live_server: Any,
+    tenant: Tenant,
+    autotask_sandbox: None,
 ) -> None:
+    # The partner's browser is in Sydney, like the sandbox's healthy tenant.
+    page = new_context(timezone_id="Australia/Sydney").new_page()
     login(page, live_server, "owner")
     page.wait_for_url(f"**{step_path(tenant, 'account')}")
 
-    # 1. Account: the existing-account branch and its two ticks.
+    # 1. Account: the time zone comes preselected from the browser; the existing-account
+    # branch (its autosave carries the time zone along) and its two ticks.
+    expect(page.get_by_label("Your Autotask's time zone")).to_have_value("Australia/Sydney")
     page.get_by_label("We already use Autotask").check()
     expect(page.locator("#step-status")).to_contain_text("Checklist: 0 of 2 ticked")
     htmx_idle(page)
+    assert Tenant.objects.get(pk=tenant.pk).time_zone == "Australia/Sydney"
     tick_all(page, "account", "existing")
     expect(nav_badge(page, "account")).to_have_text("Done")
     save_and_continue(page, tenant, "security-level")
@@ -208,7 +217,10 @@ def test_partner_walk_with_verification_to_done(
     assert [g.split(" (")[0] for g in groups(page)] == ["Warnings", "Passed"], groups(page)
     warning = page.locator("#verification li.result-warn")
     expect(warning).to_contain_text(PRORATION)
-    expect(warning).to_contain_text("It starts on the 15th of the month")
+    expect(warning).to_contain_text("(Australia/Sydney), the 15th of the month")
+    expect(page.locator("#verification")).to_contain_text(
+        "Dates are shown in Australia/Sydney time"
+    )
     expect(warning.locator(".fix")).to_contain_text("Set Start Date to the 1st")
     expect(nav_badge(page, "recurring-contract")).to_have_text("In progress")  # checklist open
     shot(page, "verify-contract-warning")

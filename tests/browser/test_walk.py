@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import ConsoleLog, login, shot
 from wizard import steps
+from wizard.autotask.dates import today_in
 from wizard.models import AutotaskCredential, StepProgress, Tenant
 
 pytestmark = pytest.mark.browser
@@ -91,13 +91,14 @@ def tick(page: Page, label: str, expected_status: str) -> None:
 
 
 def test_partner_walk(
-    page: Page,
     new_context: Callable[..., BrowserContext],
     live_server,
     tenant: Tenant,
     other_tenant: Tenant,
     console: ConsoleLog,
 ) -> None:
+    # A partner in Sydney, the distributor's home market (the browser's time zone matters).
+    page = new_context(timezone_id="Australia/Sydney").new_page()
     # Log in through the form; a partner with one tenant lands on its first unfinished step.
     page.goto("/accounts/login/")
     shot(page, "login")
@@ -163,8 +164,11 @@ def test_partner_walk(
     expect(rows.first).to_contain_text("#2001")
     expect(page.get_by_label("Autotask company ID")).to_have_value("")
 
-    # The computed first day of usage, for each choice of sync start.
-    today = timezone.localdate()
+    # The computed first day of usage, for each choice of sync start, in the tenant's time zone
+    # (preselected from the browser's, and saved with the branch's autosave in step 1).
+    time_zone = Tenant.objects.get(pk=tenant.pk).time_zone
+    assert time_zone == "Australia/Sydney"
+    today = today_in(time_zone)
     for value, label in steps.SYNC_START_CHOICES:
         page.get_by_label(label).check()
         page.get_by_role("button", name="Save", exact=True).click()
@@ -275,11 +279,18 @@ def test_walk_without_javascript(
     login(page, live_server, "owner")
     page.wait_for_url(f"**{step_path(tenant, 'account')}")
 
+    # Without JavaScript nothing is preselected: the partner picks the time zone from the list.
+    zone = page.get_by_label("Your Autotask's time zone")
+    expect(zone).to_have_value("")
+    expect(page.locator("[data-time-zone-note]")).to_be_hidden()
+    zone.select_option("Pacific/Auckland")
     # Choose the branch and save: a plain form post and redirect.
     page.get_by_label("We already use Autotask").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("Saved.")
+    assert Tenant.objects.get(pk=tenant.pk).time_zone == "Pacific/Auckland"
+    expect(page.get_by_label("Your Autotask's time zone")).to_have_value("Pacific/Auckland")
     expect(page.get_by_text(EXISTING_INSTRUCTION)).to_be_visible()
     expect(page.locator("#step-status")).to_contain_text("Checklist: 0 of 2 ticked")
 

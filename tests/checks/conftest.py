@@ -11,6 +11,8 @@ from wizard.autotask import AutotaskClient, Credentials, build_session
 from wizard.autotask.sandbox import DEFAULT_BASE_URL, SANDBOX_SECRET, Sandbox, install_sandbox
 
 TODAY = datetime.date(2026, 11, 26)
+# The sandbox's default tenant time zone (DEFAULT_TIME_ZONE), where TODAY is "today".
+SYDNEY = "Australia/Sydney"
 CODE = "CHECKS-TEST-CODE"
 ZONE_URL = "https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation"
 

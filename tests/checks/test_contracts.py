@@ -7,7 +7,7 @@ from wizard.autotask import AutotaskClient, Credentials
 from wizard.checks import contracts
 from wizard.checks.base import FAIL, PASS, WARN
 
-from .conftest import TODAY, ZONE_URL
+from .conftest import SYDNEY, TODAY, ZONE_URL
 
 
 def row(company: int, contract: int) -> dict[str, int]:
@@ -19,7 +19,9 @@ def statuses(results) -> dict[str, str]:
 
 
 def test_good_recurring_contract_passes_every_check(client_for) -> None:
-    results = contracts.run_recurring(client_for("healthy"), [row(101, 2001)], "most-recent", TODAY)
+    results = contracts.run_recurring(
+        client_for("healthy"), [row(101, 2001)], "most-recent", TODAY, time_zone=SYDNEY
+    )
     assert statuses(results) == {
         "contract.found": PASS,
         "company.active": PASS,
@@ -49,7 +51,7 @@ def test_good_recurring_contract_passes_every_check(client_for) -> None:
 )
 def test_each_contract_rule(client_for, company, contract, sync_start, check, status, says) -> None:
     results = contracts.run_recurring(
-        client_for("healthy"), [row(company, contract)], sync_start, TODAY
+        client_for("healthy"), [row(company, contract)], sync_start, TODAY, time_zone=SYDNEY
     )
     found = [r for r in results if r.id == check]
     assert found, statuses(results)
@@ -60,10 +62,14 @@ def test_each_contract_rule(client_for, company, contract, sync_start, check, st
 
 
 def test_most_recent_start_suggests_the_next_invoice_only_when_it_helps(client_for) -> None:
-    late = contracts.run_recurring(client_for("healthy"), [row(107, 2007)], "most-recent", TODAY)
+    late = contracts.run_recurring(
+        client_for("healthy"), [row(107, 2007)], "most-recent", TODAY, time_zone=SYDNEY
+    )
     fix = next(r.fix for r in late if r.id == "contract.start-date")
     assert "1 October 2026 or earlier" in fix and "next invoice" in fix
-    later = contracts.run_recurring(client_for("healthy"), [row(106, 2006)], "next", TODAY)
+    later = contracts.run_recurring(
+        client_for("healthy"), [row(106, 2006)], "next", TODAY, time_zone=SYDNEY
+    )
     fix = next(r.fix for r in later if r.id == "contract.start-date")
     assert "next invoice" not in fix
 
@@ -71,7 +77,7 @@ def test_most_recent_start_suggests_the_next_invoice_only_when_it_helps(client_f
 def test_three_customers_cost_three_calls_after_the_zone(client_for, sandbox) -> None:
     client = client_for("healthy")
     results = contracts.run_recurring(
-        client, [row(101, 2001), row(102, 2002), row(103, 2003)], "next", TODAY
+        client, [row(101, 2001), row(102, 2002), row(103, 2003)], "next", TODAY, time_zone=SYDNEY
     )
     assert {r.status for r in results} == {PASS}
     assert len({r.subject for r in results}) == 3
@@ -80,7 +86,7 @@ def test_three_customers_cost_three_calls_after_the_zone(client_for, sandbox) ->
 
 def test_restricted_contract_visibility_says_why_it_may_be_missing(client_for) -> None:
     results = contracts.run_recurring(
-        client_for("restricted-rights"), [row(101, 2001)], "next", TODAY
+        client_for("restricted-rights"), [row(101, 2001)], "next", TODAY, time_zone=SYDNEY
     )
     assert results[0].id == "contract.found" and results[0].status == FAIL
     assert "security level may restrict" in results[0].fix
@@ -88,7 +94,10 @@ def test_restricted_contract_visibility_says_why_it_may_be_missing(client_for) -
 
 def test_annual_contracts(client_for) -> None:
     results = contracts.run_annual(
-        client_for("healthy"), [row(101, 2012), row(112, 2013), row(111, 2011)], TODAY
+        client_for("healthy"),
+        [row(101, 2012), row(112, 2013), row(111, 2011)],
+        TODAY,
+        time_zone=SYDNEY,
     )
     assert results[0].id == "contract.fixed-price-available" and results[0].status == PASS
     by_subject: dict[str, dict[str, str]] = {}
@@ -155,10 +164,12 @@ def test_fixed_price_missing_from_the_tenants_contract_types_fails() -> None:
         zone_cache={},
         sleep=lambda _s: None,
     )
-    results = contracts.run_annual(client, [row(1, 2)], TODAY)
+    results = contracts.run_annual(client, [row(1, 2)], TODAY, time_zone=SYDNEY)
     assert [(r.id, r.status) for r in results] == [("contract.fixed-price-available", FAIL)]
 
 
 def test_an_autotask_outage_is_unknown_not_a_verdict(client_for) -> None:
-    results = contracts.run_recurring(client_for("throttled"), [row(101, 2001)], "next", TODAY)
+    results = contracts.run_recurring(
+        client_for("throttled"), [row(101, 2001)], "next", TODAY, time_zone=SYDNEY
+    )
     assert [(r.id, r.status, r.error) for r in results] == [("connection", "unknown", "throttled")]

@@ -22,6 +22,8 @@ from wizard.checks.base import FAIL, PASS, UNKNOWN, WARN, CheckResult
 
 from .conftest import TODAY
 
+SYDNEY = "Australia/Sydney"
+
 ZONE = Zone(
     name="Australia/NZ",
     url="https://webservices15.autotask.net/ATServicesRest/",
@@ -306,7 +308,9 @@ def test_one_malformed_status_entry_only_makes_the_status_check_unknown(mocked, 
     contract_answers(mocked, fields=fields, contract=CONTRACT)
 
     results = by_id(
-        contracts.run_recurring(client, [{"company_id": 101, "contract_id": 2001}], "next", TODAY)
+        contracts.run_recurring(
+            client, [{"company_id": 101, "contract_id": 2001}], "next", TODAY, time_zone=SYDNEY
+        )
     )
 
     assert results["contract.status"].status == UNKNOWN
@@ -322,7 +326,11 @@ def test_a_malformed_type_entry_makes_the_type_checks_unknown(mocked, client) ->
     annual = copy.deepcopy(CONTRACT) | {"contractType": 3}
     contract_answers(mocked, fields=fields, contract=annual)
 
-    results = by_id(contracts.run_annual(client, [{"company_id": 101, "contract_id": 2001}], TODAY))
+    results = by_id(
+        contracts.run_annual(
+            client, [{"company_id": 101, "contract_id": 2001}], TODAY, time_zone=SYDNEY
+        )
+    )
 
     assert results["contract.fixed-price-available"].status == UNKNOWN
     assert results["contract.type"].status == UNKNOWN
@@ -337,7 +345,9 @@ def test_fixed_price_inactive_says_where_to_activate_it(mocked, client) -> None:
         value["isActive"] = value["label"] in ("Time & Materials", "Recurring Service")
     contract_answers(mocked, fields=fields, contract=CONTRACT)
 
-    results = contracts.run_annual(client, [{"company_id": 101, "contract_id": 2001}], TODAY)
+    results = contracts.run_annual(
+        client, [{"company_id": 101, "contract_id": 2001}], TODAY, time_zone=SYDNEY
+    )
 
     assert [(r.id, r.status) for r in results] == [("contract.fixed-price-available", FAIL)]
     assert "Admin > Admin Categories > Activations" in results[0].fix
@@ -348,7 +358,7 @@ def test_a_throttled_contract_read_is_a_connection_result(mocked, client) -> Non
     mocked.get(BASE + "Contracts/entityInformation/fields", status=429, json={"errors": []})
 
     results = contracts.run_recurring(
-        client, [{"company_id": 101, "contract_id": 2001}], "next", TODAY
+        client, [{"company_id": 101, "contract_id": 2001}], "next", TODAY, time_zone=SYDNEY
     )
 
     assert [(r.id, r.status, r.error) for r in results] == [("connection", UNKNOWN, "throttled")]

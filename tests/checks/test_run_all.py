@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from wizard import checks
+from wizard.autotask.sandbox import SCENARIOS
 
-from .conftest import TODAY
+from .conftest import SYDNEY, TODAY
 
 THREE = [
     {"company_id": 101, "contract_id": 2001},
@@ -18,6 +19,7 @@ def test_full_verification_of_three_customers_stays_within_15_calls(client_for, 
         customers=THREE,
         sync_start="next",
         annual=[{"company_id": 101, "contract_id": 2012}],
+        time_zone=SYDNEY,
     )
     by_step = checks.run_all(client, inputs)
     assert set(by_step) == {"api-user", "security-level", "recurring-contract", "annual-contract"}
@@ -35,9 +37,10 @@ def test_no_connection_means_no_further_calls(client_for, sandbox) -> None:
 
 
 def test_each_scenario_has_its_own_diagnosis(client_for) -> None:
-    inputs = checks.Inputs(today=TODAY, customers=THREE[:1], sync_start="next")
     expected = {
         "healthy": set(),
+        "america": set(),
+        "auckland": set(),
         "unknown": {("auth.username", "fail")},
         "wrong-secret": {("auth.secret", "fail")},
         "code-rejected": {("auth.integration-code", "fail")},
@@ -55,6 +58,11 @@ def test_each_scenario_has_its_own_diagnosis(client_for) -> None:
         "flaky": set(),
     }
     for scenario, problems in expected.items():
+        # Each partner verifies in its own Autotask's time zone.
+        time_zone = SCENARIOS[f"{scenario}@sandbox.example"].time_zone
+        inputs = checks.Inputs(
+            today=TODAY, customers=THREE[:1], sync_start="next", time_zone=time_zone
+        )
         flat = [r for rs in checks.run_all(client_for(scenario), inputs).values() for r in rs]
         found = {
             (r.id, r.status)

@@ -98,6 +98,7 @@ def test_markup_from_autotask_is_escaped_everywhere(
     services.credentials_save(
         tenant=tenant, user=owner, username="healthy@sandbox.example", secret=SANDBOX_SECRET
     )
+    services.tenant_time_zone_save(tenant=tenant, user=owner, time_zone="Australia/Sydney", seen="")
     services.step_answers_save(
         tenant=tenant,
         step_key="recurring-contract",

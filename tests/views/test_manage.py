@@ -37,6 +37,7 @@ def finish_account(tenant) -> None:
     services.step_answers_save(
         tenant=tenant, step_key="account", user=None, changes={"branch": "existing"}, seen={}
     )
+    services.tenant_time_zone_save(tenant=tenant, user=None, time_zone="Australia/Sydney", seen="")
     tick_all(tenant, "account")
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from tests.conftest import PASSWORD, login
 from wizard import page_cache, services
+from wizard.autotask.dates import today_in
 from wizard.models import AutotaskCredential, Membership, StepProgress, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +86,10 @@ def test_a_reload_is_answered_from_memory_with_one_query(
 
 
 def _answer(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    # The first usage date is shown in the tenant's time zone, so it needs one.
+    services.tenant_time_zone_save(
+        tenant=tenant, user=member, time_zone="Australia/Sydney", seen=""
+    )
     services.step_answers_save(
         tenant=tenant,
         step_key="recurring-contract",
@@ -93,6 +98,13 @@ def _answer(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str
         seen={"sync_start": ""},
     )
     return "recurring-contract", "First day of usage the sync will copy"
+
+
+def _time_zone(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    services.tenant_time_zone_save(
+        tenant=tenant, user=member, time_zone="Pacific/Auckland", seen=""
+    )
+    return "account", '<option value="Pacific/Auckland" selected>'
 
 
 def _tick(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
@@ -148,6 +160,7 @@ def _self_renamed(tenant: Tenant, owner: User, member: User, staff: User) -> tup
 
 CHANGES: dict[str, Callable[[Tenant, User, User, User], tuple[str, str]]] = {
     "a colleague's answer": _answer,
+    "a colleague's time zone": _time_zone,
     "a colleague's tick": _tick,
     "a new API user": _credential,
     "a verification": _verification,
@@ -340,9 +353,27 @@ def test_a_new_day_renders_afresh(owner_client, tenant, owner, member, staff, se
     with mock.patch("django.utils.timezone.now", return_value=in_40_days):
         later = owner_client.get(page).content.decode()
     assert served[-1] is False
-    first = in_40_days.date().replace(day=1)
+    first = today_in("Australia/Sydney", in_40_days).replace(day=1)
     assert first.strftime("%Y-%m-%d") in later
     assert first.strftime("%Y-%m-%d") not in today
+
+
+def test_the_tenants_new_day_renders_afresh_though_the_servers_date_is_the_same(
+    owner_client, tenant, owner, member, staff, served
+) -> None:
+    # 31 January 2026, 23:50 in Sydney, then 00:05 on 1 February there: the same UTC date
+    # (12:50 and 13:05 UTC), but the tenant's month has turned and so has its first usage date.
+    _answer(tenant, owner, member, staff)
+    page = url(tenant, "recurring-contract")
+    before = datetime.datetime(2026, 1, 31, 12, 50, tzinfo=datetime.UTC)
+    after = datetime.datetime(2026, 1, 31, 13, 5, tzinfo=datetime.UTC)
+    with mock.patch("django.utils.timezone.now", return_value=before):
+        january = warm(owner_client, page, served)
+    with mock.patch("django.utils.timezone.now", return_value=after):
+        february = owner_client.get(page).content.decode()
+    assert served[-1] is False
+    assert "1 January 2026" in january
+    assert "1 February 2026" in february
 
 
 def test_verification_mode_catches_a_stale_page(owner_client, tenant, served) -> None:

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from tests.factories import fill_in
+from wizard import services
+from wizard.autotask.dates import today_in
 from wizard.autotask.sandbox import SANDBOX_SECRET
 from wizard.models import AuditEvent, StepProgress
 
@@ -100,6 +102,8 @@ def test_wrong_then_right_secret_can_be_fixed_and_reverified(owner_client, tenan
 
 def test_contract_step_verification_through_the_picker(owner_client, tenant) -> None:
     save_credentials(owner_client, tenant, "healthy@sandbox.example")
+    services.tenant_time_zone_save(tenant=tenant, user=None, time_zone="Australia/Sydney", seen="")
+    sydney_today = today_in("Australia/Sydney")
     owner_client.post(
         url(tenant, "recurring-contract"),
         {"sync_start": "next", "initial-sync_start": "", "checklist_shown": "", "action": "save"},
@@ -114,6 +118,11 @@ def test_contract_step_verification_through_the_picker(owner_client, tenant) -> 
     )
     html = r.content.decode()
     assert "Wingtip - Cloud Services" in html and "Recurring Service" in html
+    # Its dates as the partner typed them: from the 1st of next month, in Sydney.
+    next_month = (sydney_today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    assert (
+        f'<time datetime="{next_month:%Y-%m-%d}">{next_month.day} {next_month:%b %Y}</time>' in html
+    )
     owner_client.post(
         url(tenant, "recurring-contract"),
         {
@@ -127,8 +136,9 @@ def test_contract_step_verification_through_the_picker(owner_client, tenant) -> 
     r = owner_client.post(url(tenant, "recurring-contract", "verify"), follow=True)
     html = r.content.decode()
     assert "The contract starts on or before the first day of synced usage" in html
-    first = timezone.localdate().replace(day=1)
+    first = sydney_today.replace(day=1)
     assert f"{first.day} {first:%B %Y}" in html
+    assert "Dates are shown in Australia/Sydney time" in html
     assert progress(tenant, "recurring-contract").state == "needs_attention"
 
 

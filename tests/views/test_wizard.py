@@ -9,7 +9,7 @@ from django.core import mail
 from django.test import Client
 from django.utils.html import escape
 
-from wizard import steps
+from wizard import services, steps
 from wizard.models import AuditEvent, AutotaskCredential, StepProgress, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +84,8 @@ def test_resume_lands_on_the_first_unfinished_step(owner_client, tenant) -> None
         {
             "branch": "existing",
             "initial-branch": "",
+            "time_zone": "Australia/Sydney",
+            "initial-time_zone": "",
             "checklist": ["signed-in", "admin-access"],
             "checklist_shown": "",
             "action": "next",
@@ -96,6 +98,7 @@ def test_resume_lands_on_the_first_unfinished_step(owner_client, tenant) -> None
 
 
 def test_next_saves_and_moves_on_back_saves_and_moves_back(owner_client, tenant) -> None:
+    services.tenant_time_zone_save(tenant=tenant, user=None, time_zone="Australia/Sydney", seen="")
     r = owner_client.post(
         url(tenant, "recurring-contract"),
         {
@@ -316,6 +319,8 @@ def test_a_second_member_sees_the_same_progress(owner_client, member_client, ten
         {
             "branch": "existing",
             "initial-branch": "",
+            "time_zone": "Australia/Sydney",
+            "initial-time_zone": "",
             "checklist": ["signed-in", "admin-access"],
             "checklist_shown": "",
             "action": "next",

@@ -38,9 +38,11 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
+from wizard.autotask.dates import today_in
 from wizard.autotask.sandbox_data import (
     CANCELLATION,
     CUSTOMER,
+    DEFAULT_TIME_ZONE,
     DEMO_CONTRACTS,
     ENTITIES,
     ENTITY_CAPABILITIES,
@@ -49,12 +51,12 @@ from wizard.autotask.sandbox_data import (
     Dataset,
     FieldSpec,
     JsonDict,
-    at_date,
     build_dataset,
 )
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_TIME_ZONE",
     "DEMO_CONTRACTS",
     "OWN_COMPANY_NAME",
     "SANDBOX_SECRET",
@@ -175,6 +177,11 @@ class Scenario:
     threshold_start: int = 0
     fault: Fault | None = None
     latency: float = 0.0
+    # The tenant's time zone: its date-only fields are served as the UTC instant of local
+    # midnight there; ``fractional_dates`` writes them with ".000" seconds (reference,
+    # "Corrections (December 2026)" point 2: both forms occur).
+    time_zone: str = DEFAULT_TIME_ZONE
+    fractional_dates: bool = False
 
     @property
     def username(self) -> str:
@@ -185,8 +192,28 @@ _SCENARIO_LIST: Final = (
     Scenario(
         "healthy",
         "Healthy tenant",
-        "Everything is set up as the guide asks: least-privilege rights, contracts, services.",
+        "Everything is set up as the guide asks: least-privilege rights, contracts, services. "
+        "In Australia/Sydney, like every scenario unless it says otherwise.",
         "All connection and permission checks pass; contract checks depend on the contract picked.",
+    ),
+    Scenario(
+        "america",
+        "Healthy tenant in New York",
+        "As 'healthy', in America/New_York: dates come back as the UTC instant of New York "
+        "midnight with fractional seconds (2026-02-01T05:00:00.000Z is 1 February).",
+        "Everything as for 'healthy', on the same local dates: read in America/New_York, no "
+        "date is a day off.",
+        time_zone="America/New_York",
+        fractional_dates=True,
+    ),
+    Scenario(
+        "auckland",
+        "Healthy tenant in Auckland",
+        "As 'healthy', in Pacific/Auckland (UTC+13 in summer): a contract starting 1 February "
+        "comes back as 2026-01-31T11:00:00Z.",
+        "Everything as for 'healthy', on the same local dates: read in Pacific/Auckland, no "
+        "date is a day off.",
+        time_zone="Pacific/Auckland",
     ),
     Scenario(
         "unknown",
@@ -648,8 +675,9 @@ class Sandbox:
     """An in-memory Autotask tenant per scenario user, behind :meth:`handle`.
 
     All scenario users share one seeded data set but have separate rights, usage counters
-    and faults, as if each were its own tenant. State is guarded by one lock, so the sandbox
-    can serve many threads at once (the standalone server is threaded).
+    and faults, as if each were its own tenant. Each sees the data in its own time zone: the
+    same local dates, served as the UTC instants of its local midnights. State is guarded by
+    one lock, so the sandbox can serve many threads at once (the standalone server is threaded).
     """
 
     def __init__(
@@ -669,7 +697,12 @@ class Sandbox:
         self._sleep = sleep
         self._fixed_today = today
         self._lock = threading.RLock()
-        self._dataset: Dataset = build_dataset(self.today)
+        # One data set per (time zone, date style): the same records, dates serialised as
+        # that tenant's Autotask would. Built when a scenario of that zone first asks.
+        self._datasets: dict[tuple[str, bool], Dataset] = {}
+        # Fields changed through update_record, replayed onto every data set (also those
+        # built later or reseeded), so every scenario sees the same change.
+        self._overrides: dict[tuple[str, int], dict[str, Any]] = {}
         self._access: dict[tuple[str, str], Access] = {}
         self._expired: set[str] = set()
         self._costs_hidden: dict[str, bool] = {}
@@ -705,7 +738,12 @@ class Sandbox:
 
     @property
     def today(self) -> date:
-        return self._fixed_today or date.today()
+        """Today in the default time zone (see :meth:`today_in`)."""
+        return self.today_in(DEFAULT_TIME_ZONE)
+
+    def today_in(self, time_zone: str) -> date:
+        """The tenant's today: the fixed date if one was given, else the date in that zone."""
+        return self._fixed_today or today_in(time_zone)
 
     def scenario_for(self, username: str) -> Scenario | None:
         """The scenario of a username (case-insensitive), or None for an unknown user."""
@@ -774,22 +812,27 @@ class Sandbox:
 
     def end_contract(self, contract_id: int, on: date) -> None:
         """Set a contract's end date, e.g. to yesterday to make a passing contract fail."""
-        self.update_record("Contracts", contract_id, endDate=at_date(on))
+        self.update_record("Contracts", contract_id, endDate=on)
 
     def update_record(self, entity: str, record_id: int, **fields: Any) -> None:
-        """Overwrite fields of a seeded record (lost when the date changes and data reseeds)."""
+        """Overwrite fields of a seeded record, for every scenario (kept across reseeds).
+
+        A ``datetime.date`` value is a date-only field: each tenant gets it as the UTC
+        instant of its own local midnight.
+        """
         canonical = _ENTITY_BY_LOWER.get(entity.lower(), entity)
         with self._lock:
-            records = self._data().records[canonical]
-            if record_id not in records:
+            if record_id not in self._data().records[canonical]:
                 raise KeyError(f"{canonical} {record_id} does not exist in the sandbox.")
-            # Copy on write: readers iterate snapshots without holding the lock.
-            records[record_id] = {**records[record_id], **fields}
+            key = (canonical, record_id)
+            self._overrides[key] = {**self._overrides.get(key, {}), **fields}
+            for dataset in self._datasets.values():
+                self._apply_overrides(dataset, {key: fields})
 
-    def records(self, entity: str) -> list[JsonDict]:
-        """A copy of every record of an entity, ordered by id (for tests and docs)."""
+    def records(self, entity: str, time_zone: str = DEFAULT_TIME_ZONE) -> list[JsonDict]:
+        """A copy of every record of an entity as a tenant in ``time_zone`` gets it, by id."""
         with self._lock:
-            rows = self._data().records[_ENTITY_BY_LOWER.get(entity.lower(), entity)]
+            rows = self._data(time_zone).records[_ENTITY_BY_LOWER.get(entity.lower(), entity)]
             return [dict(rows[i]) for i in sorted(rows)]
 
     # -- counters --------------------------------------------------------------------------------
@@ -1036,7 +1079,7 @@ class Sandbox:
         if access.query == 0:
             return _errors(500, NO_QUERY_RIGHTS)
         with self._lock:
-            row = self._data().records[entity].get(item_id)
+            row = self._data_of(scenario).records[entity].get(item_id)
         if row is None or (access.query == 2 and not _visible_when_restricted(entity, row)):
             # A missing (or, for a restricted level, invisible) id is HTTP 200 with
             # {"item": null} (reference, Corrections 4); a 404 is also possible, and the client
@@ -1062,7 +1105,7 @@ class Sandbox:
         if access.query == 0:
             raise _NoRights
         with self._lock:
-            rows = self._data().records[query.entity]
+            rows = self._data_of(self.scenario_for(user)).records[query.entity]
             snapshot = [rows[i] for i in sorted(rows)]
         if access.query == 2:
             # Restricted visibility returns fewer records rather than an error (reference
@@ -1173,12 +1216,40 @@ class Sandbox:
 
     # -- helpers -----------------------------------------------------------------------------------
 
-    def _data(self) -> Dataset:
-        """The data set, reseeded when the real date moved on (only if ``today`` is not fixed)."""
+    def _data(self, time_zone: str = DEFAULT_TIME_ZONE, fractional: bool = False) -> Dataset:
+        """The data set of a tenant in ``time_zone``, reseeded when its local date moved on
+        (only if ``today`` is not fixed), so "this month" is always the tenant's month."""
         with self._lock:
-            if self._fixed_today is None and self._dataset.today != date.today():
-                self._dataset = build_dataset(date.today())
-            return self._dataset
+            key = (time_zone, fractional)
+            today = self.today_in(time_zone)
+            dataset = self._datasets.get(key)
+            if dataset is None or dataset.today != today:
+                dataset = build_dataset(today, time_zone, fractional=fractional)
+                self._apply_overrides(dataset, self._overrides)
+                self._datasets[key] = dataset
+            return dataset
+
+    def _data_of(self, scenario: Scenario | None) -> Dataset:
+        if scenario is None:
+            return self._data()
+        return self._data(scenario.time_zone, scenario.fractional_dates)
+
+    @staticmethod
+    def _apply_overrides(
+        dataset: Dataset, overrides: Mapping[tuple[str, int], Mapping[str, Any]]
+    ) -> None:
+        for (entity, record_id), fields in overrides.items():
+            records = dataset.records[entity]
+            if record_id not in records:
+                continue
+            values = {
+                name: dataset.at_date(value)
+                if isinstance(value, date) and not isinstance(value, datetime)
+                else value
+                for name, value in fields.items()
+            }
+            # Copy on write: readers iterate snapshots without holding the lock.
+            records[record_id] = {**records[record_id], **values}
 
     def _count(self, username: str, endpoint: str) -> None:
         with self._lock:

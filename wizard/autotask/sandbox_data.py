@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from wizard.autotask.dates import local_date, local_midnight
+
 JsonDict = dict[str, Any]
 
 OWN_COMPANY_ID = 0
@@ -78,10 +80,18 @@ def month_start(today: date, offset: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def at_date(value: date | None) -> str | None:
-    """A date as Autotask serialises a date-only field: midnight UTC."""
-    # Reference: section 3.6 of the reference, DJAT fixture "2020-02-23T13:00:00Z".
-    return None if value is None else f"{value.isoformat()}T00:00:00Z"
+#: The sandbox tenant's time zone unless a scenario says otherwise: the distributor's home market.
+DEFAULT_TIME_ZONE = "Australia/Sydney"
+
+
+def at_date(
+    value: date | None, time_zone: str = DEFAULT_TIME_ZONE, *, fractional: bool = False
+) -> str | None:
+    """A date as Autotask serialises a date-only field: the UTC instant of local midnight."""
+    # Reference: "Corrections (December 2026)" point 2 of the reference: a contract starting
+    # 24 February in Sydney is "2020-02-23T13:00:00Z" (DJAT fixture), a US Eastern date
+    # "2012-08-27T05:00:00.000Z"; fractional seconds may or may not be present.
+    return None if value is None else local_midnight(value, time_zone, fractional=fractional)
 
 
 def _end_of_month(day: date) -> date:
@@ -467,15 +477,35 @@ _PRODUCTS: tuple[tuple[str, str, str, float, float], ...] = (
 
 @dataclass
 class Dataset:
-    """Every seeded record, by entity then id, plus the date it was built for."""
+    """Every seeded record, by entity then id, plus the date and time zone it was built for.
+
+    Date-only fields hold the UTC instant of local midnight in ``time_zone``, as Autotask
+    serves them; ``fractional`` writes them with ``.000`` seconds.
+    """
 
     today: date
     records: dict[str, dict[int, JsonDict]] = field(default_factory=dict)
+    time_zone: str = DEFAULT_TIME_ZONE
+    fractional: bool = False
+
+    def at_date(self, value: date | None) -> str | None:
+        return at_date(value, self.time_zone, fractional=self.fractional)
 
 
-def build_dataset(today: date) -> Dataset:
-    """Build the whole tenant for ``today``; the same date always gives the same data."""
-    data = Dataset(today=today, records={entity: {} for entity in ENTITIES})
+def build_dataset(
+    today: date, time_zone: str = DEFAULT_TIME_ZONE, *, fractional: bool = False
+) -> Dataset:
+    """Build the whole tenant for ``today`` (its local date in ``time_zone``).
+
+    The same date and zone always give the same data; only the serialised dates differ
+    between zones, so every scenario sees the same contracts on the same local dates.
+    """
+    data = Dataset(
+        today=today,
+        records={entity: {} for entity in ENTITIES},
+        time_zone=time_zone,
+        fractional=fractional,
+    )
     _add_companies(data)
     _add_services_and_products(data)
     _add_contracts(data)
@@ -579,6 +609,7 @@ def _add_services_and_products(data: Dataset) -> None:
 
 
 def _contract(
+    data: Dataset,
     contract_id: int,
     company_id: int,
     name: str,
@@ -586,8 +617,8 @@ def _contract(
     status: int,
     start: date,
     end: date,
-    today: date,
 ) -> JsonDict:
+    today = data.today
     return {
         "id": contract_id,
         "companyID": company_id,
@@ -596,8 +627,8 @@ def _contract(
         "contractType": contract_type,
         "contractCategory": 3 if contract_type == RECURRING_SERVICE else 1,
         "status": status,
-        "startDate": at_date(start),
-        "endDate": at_date(end),
+        "startDate": data.at_date(start),
+        "endDate": data.at_date(end),
         "billingPreference": 2 if contract_type == RECURRING_SERVICE else 1,
         "contractPeriodType": "m" if contract_type == RECURRING_SERVICE else None,
         "isDefaultContract": False,
@@ -618,6 +649,7 @@ def _add_contracts(data: Dataset) -> None:
     today = data.today
     for contract_id, demo in DEMO_CONTRACTS.items():
         contracts[contract_id] = _contract(
+            data,
             contract_id,
             demo.company_id,
             demo.name,
@@ -625,7 +657,6 @@ def _add_contracts(data: Dataset) -> None:
             demo.status,
             demo.start_date(today),
             demo.end_date(today),
-            today,
         )
     # Background contracts on generated customers, so contract queries look like a real tenant.
     contract_id = 5001
@@ -639,7 +670,7 @@ def _add_contracts(data: Dataset) -> None:
             end = _end_of_month(month_start(today, 11 + index % 13))
             name = f"Managed Services {company_id}"
             contracts[contract_id] = _contract(
-                contract_id, company_id, name, RECURRING_SERVICE, ACTIVE, start, end, today
+                data, contract_id, company_id, name, RECURRING_SERVICE, ACTIVE, start, end
             )
             contract_id += 1
         if index % 11 == 0:
@@ -647,7 +678,7 @@ def _add_contracts(data: Dataset) -> None:
             end = month_start(today, 12 - index % 20) - timedelta(days=1)
             name = f"Time and Materials {company_id}"
             contracts[contract_id] = _contract(
-                contract_id, company_id, name, TIME_AND_MATERIALS, ACTIVE, start, end, today
+                data, contract_id, company_id, name, TIME_AND_MATERIALS, ACTIVE, start, end
             )
             contract_id += 1
 
@@ -679,8 +710,10 @@ def _add_contract_services(data: Dataset) -> None:
             # One ContractServiceUnits row per billing period (reference section 4.4); only the
             # last three months are seeded, enough to read current seat counts.
             units = 5 + (contract["id"] * 7 + slot * 3) % 40
-            starts = date.fromisoformat(contract["startDate"][:10])
-            ends = date.fromisoformat(contract["endDate"][:10])
+            starts = local_date(contract["startDate"], data.time_zone)
+            ends = local_date(contract["endDate"], data.time_zone)
+            if starts is None or ends is None:
+                continue
             for months_back in (-2, -1, 0):
                 period_start = month_start(today, months_back)
                 if not starts <= _end_of_month(period_start) or period_start > ends:
@@ -690,8 +723,8 @@ def _add_contract_services(data: Dataset) -> None:
                     "contractID": contract["id"],
                     "contractServiceID": contract_service_id,
                     "serviceID": service["id"],
-                    "startDate": at_date(period_start),
-                    "endDate": at_date(_end_of_month(period_start)),
+                    "startDate": data.at_date(period_start),
+                    "endDate": data.at_date(_end_of_month(period_start)),
                     "units": units,
                     "price": service["unitPrice"],
                     "cost": service["unitCost"],

@@ -45,11 +45,14 @@ def worst_of(results: list[dict[str, Any]]) -> str:
 
 @dataclass(frozen=True)
 class Inputs:
+    # Today in the tenant's time zone, and that zone (an IANA name; "" when not set yet, and
+    # then no contract date is judged: Autotask's dates only make sense in the tenant's zone).
     today: datetime.date
     customers: list[dict[str, Any]] = field(default_factory=list)
     sync_start: str = ""
     # None: the partner has no annual customers (or skipped the step): nothing to check.
     annual: list[dict[str, Any]] | None = None
+    time_zone: str = ""
 
 
 def run_step(step_key: str, client: AutotaskClient, inputs: Inputs) -> list[CheckResult]:
@@ -58,9 +61,13 @@ def run_step(step_key: str, client: AutotaskClient, inputs: Inputs) -> list[Chec
     if step_key == "security-level":
         return security_level.run(client)
     if step_key == "recurring-contract":
-        return contracts.run_recurring(client, inputs.customers, inputs.sync_start, inputs.today)
+        return contracts.run_recurring(
+            client, inputs.customers, inputs.sync_start, inputs.today, time_zone=inputs.time_zone
+        )
     if step_key == "annual-contract":
-        return contracts.run_annual(client, inputs.annual or [], inputs.today)
+        return contracts.run_annual(
+            client, inputs.annual or [], inputs.today, time_zone=inputs.time_zone
+        )
     if step_key == "review":
         return [r for results in run_all(client, inputs).values() for r in results]
     raise ValueError(f"step {step_key!r} has no checks")
@@ -130,10 +137,16 @@ def run_all(
         loaded = error or contracts.Loaded(*parts)
         if inputs.customers and inputs.sync_start:
             out["recurring-contract"] = contracts.judge_recurring(
-                loaded, inputs.customers, inputs.sync_start, inputs.today
+                loaded,
+                inputs.customers,
+                inputs.sync_start,
+                inputs.today,
+                time_zone=inputs.time_zone,
             )
         if inputs.annual:
-            out["annual-contract"] = contracts.judge_annual(loaded, inputs.annual, inputs.today)
+            out["annual-contract"] = contracts.judge_annual(
+                loaded, inputs.annual, inputs.today, time_zone=inputs.time_zone
+            )
     return out
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.autotask import AutotaskClient, AutotaskError
+from wizard.autotask.dates import local_date
 from wizard.checks.base import (
     FAIL,
     PASS,
@@ -92,14 +93,31 @@ def _unreadable_picklist(check_id: str, title: str, field: str, subject: str) ->
     )
 
 
-def _date(value: Any) -> datetime.date | None:
-    # Autotask sends date-only fields as midnight UTC timestamps: compare dates, not datetimes.
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
+def _date(value: Any, time_zone: str) -> datetime.date | None:
+    # Autotask sends a date-only field as the UTC instant of the tenant's local midnight
+    # ("2026-01-31T13:00:00Z" is 1 February in Sydney): the date is that instant's local date.
+    return local_date(value, time_zone)
+
+
+def _in(d: datetime.date, time_zone: str) -> str:
+    """A contract date with the zone it is read in, e.g. "1 February 2026 (Australia/Sydney)"."""
+    return f"{_day(d)} ({time_zone})"
+
+
+TIME_ZONE_TITLE = "Your Autotask's time zone is known"
+
+
+def _time_zone_missing() -> CheckResult:
+    """Dates cannot be judged without the tenant's zone: say so once, instead of guessing."""
+    return CheckResult(
+        "contract.time-zone",
+        UNKNOWN,
+        TIME_ZONE_TITLE,
+        evidence="Contract dates were not checked: Autotask sends each date as the moment of "
+        "your local midnight in UTC, so the date depends on your time zone, which is not set.",
+        fix="Choose your Autotask's time zone in step 1 (Your Autotask account), then verify "
+        "again.",
+    )
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -183,9 +201,13 @@ def _subject(
 
 
 def _common(
-    row: dict[str, Any], loaded: Loaded, expected_type: str, today: datetime.date
+    row: dict[str, Any],
+    loaded: Loaded,
+    expected_type: str,
+    today: datetime.date,
+    time_zone: str,
 ) -> tuple[list[CheckResult], dict[str, Any] | None, str]:
-    """Checks every chosen contract needs, whatever its kind."""
+    """Checks every chosen contract needs, whatever its kind (dates only with a time zone)."""
     contract = loaded.contracts.get(int(row["contract_id"]))
     subject = _subject(row, contract, loaded.companies)
     if contract is None:
@@ -305,15 +327,17 @@ def _common(
             )
         )
 
-    end = _date(contract.get("endDate"))
+    if not time_zone:
+        return out, contract, subject
+    end = _date(contract.get("endDate"), time_zone)
     if end is not None and end < today:
         out.append(
             CheckResult(
                 "contract.end-date",
                 FAIL,
                 "The contract's end date has not passed",
-                evidence=f"It ended on {_day(end)}. Billing Sync does not offer contracts past "
-                "their end date.",
+                evidence=f"It ended on {_in(end, time_zone)}. Billing Sync does not offer "
+                "contracts past their end date.",
                 fix=f"{CONTRACTS_EDIT}: move the End Date into the future, or renew "
                 "the contract and pick the new one.",
                 subject=subject,
@@ -325,7 +349,7 @@ def _common(
                 "contract.end-date",
                 WARN,
                 "The contract's end date has not passed",
-                evidence=f"It ends on {_day(end)}, within a month.",
+                evidence=f"It ends on {_in(end, time_zone)}, within a month.",
                 fix="Extend or renew it before then, or syncing stops.",
                 subject=subject,
             )
@@ -336,7 +360,7 @@ def _common(
                 "contract.end-date",
                 PASS,
                 "The contract's end date has not passed",
-                evidence=f"Ends {_day(end)}." if end else "No end date.",
+                evidence=f"Ends {_in(end, time_zone)}." if end else "No end date.",
                 subject=subject,
             )
         )
@@ -357,33 +381,53 @@ def _load_or_error(client: AutotaskClient, rows: Sequence[dict[str, Any]]) -> Lo
         return e
 
 
+# ``today`` and every contract date are dates in the tenant's time zone, ``time_zone`` (an IANA
+# name such as "Australia/Sydney"). Without one ("") the date rules are not judged at all.
+
+
 def run_recurring(
-    client: AutotaskClient, rows: Sequence[dict[str, Any]], sync_start: str, today: datetime.date
+    client: AutotaskClient,
+    rows: Sequence[dict[str, Any]],
+    sync_start: str,
+    today: datetime.date,
+    *,
+    time_zone: str,
 ) -> list[CheckResult]:
-    return judge_recurring(_load_or_error(client, rows), rows, sync_start, today)
+    return judge_recurring(
+        _load_or_error(client, rows), rows, sync_start, today, time_zone=time_zone
+    )
 
 
 def run_annual(
-    client: AutotaskClient, rows: Sequence[dict[str, Any]], today: datetime.date
+    client: AutotaskClient,
+    rows: Sequence[dict[str, Any]],
+    today: datetime.date,
+    *,
+    time_zone: str,
 ) -> list[CheckResult]:
-    return judge_annual(_load_or_error(client, rows), rows, today)
+    return judge_annual(_load_or_error(client, rows), rows, today, time_zone=time_zone)
 
 
 def judge_recurring(
-    loaded: LoadResult, rows: Sequence[dict[str, Any]], sync_start: str, today: datetime.date
+    loaded: LoadResult,
+    rows: Sequence[dict[str, Any]],
+    sync_start: str,
+    today: datetime.date,
+    *,
+    time_zone: str,
 ) -> list[CheckResult]:
     if isinstance(loaded, AutotaskError):
         return [_load_failed(loaded)]
     first_usage = first_usage_date(sync_start, today)
-    results: list[CheckResult] = []
+    results: list[CheckResult] = [] if time_zone else [_time_zone_missing()]
     for row in rows:
-        out, contract, subject = _common(row, loaded, RECURRING, today)
+        out, contract, subject = _common(row, loaded, RECURRING, today, time_zone)
         results += out
-        if contract is None:
+        if contract is None or not time_zone:
             continue
-        start = _date(contract.get("startDate"))
+        start = _date(contract.get("startDate"), time_zone)
         if start is None or start > first_usage:
-            when = f"starts on {_day(start)}" if start else "has no start date"
+            when = f"starts on {_in(start, time_zone)}" if start else "has no start date"
             results.append(
                 CheckResult(
                     "contract.start-date",
@@ -407,7 +451,8 @@ def judge_recurring(
                     "contract.start-date",
                     PASS,
                     "The contract starts on or before the first day of synced usage",
-                    evidence=f"Starts {_day(start)}; usage is synced from {_day(first_usage)}.",
+                    evidence=f"Starts {_in(start, time_zone)}; usage is synced from "
+                    f"{_day(first_usage)}.",
                     subject=subject,
                 )
             )
@@ -417,8 +462,9 @@ def judge_recurring(
                     "contract.start-first-of-month",
                     WARN,
                     "The contract starts on the 1st",
-                    evidence=f"It starts on the {_ordinal(start.day)} of the month, so Autotask "
-                    "prorates the first period and adds prorated line items.",
+                    evidence=f"It starts on {_in(start, time_zone)}, the "
+                    f"{_ordinal(start.day)} of the month, so Autotask prorates the first period "
+                    "and adds prorated line items.",
                     fix=f"Set Start Date to the 1st ({_day(start.replace(day=1))}).",
                     subject=subject,
                 )
@@ -429,7 +475,7 @@ def judge_recurring(
                     "contract.start-first-of-month",
                     PASS,
                     "The contract starts on the 1st",
-                    evidence="No prorated line items.",
+                    evidence=f"Starts {_in(start, time_zone)}: no prorated line items.",
                     subject=subject,
                 )
             )
@@ -437,7 +483,11 @@ def judge_recurring(
 
 
 def judge_annual(
-    loaded: LoadResult, rows: Sequence[dict[str, Any]], today: datetime.date
+    loaded: LoadResult,
+    rows: Sequence[dict[str, Any]],
+    today: datetime.date,
+    *,
+    time_zone: str,
 ) -> list[CheckResult]:
     if isinstance(loaded, AutotaskError):
         return [_load_failed(loaded)]
@@ -471,12 +521,15 @@ def judge_annual(
                 evidence="Listed as an active contract type.",
             )
         )
+    if not time_zone:
+        results.append(_time_zone_missing())
     for row in rows:
-        out, contract, subject = _common(row, loaded, FIXED_PRICE, today)
+        out, contract, subject = _common(row, loaded, FIXED_PRICE, today, time_zone)
         results += out
-        if contract is None:
+        if contract is None or not time_zone:
             continue
-        start, end = _date(contract.get("startDate")), _date(contract.get("endDate"))
+        start = _date(contract.get("startDate"), time_zone)
+        end = _date(contract.get("endDate"), time_zone)
         if start is None or (end is not None and end < start):
             results.append(
                 CheckResult(
@@ -494,7 +547,8 @@ def judge_annual(
                     "contract.dates",
                     PASS,
                     "The contract's dates are valid",
-                    evidence=f"Starts {_day(start)}.",
+                    evidence=f"Starts {_in(start, time_zone)}"
+                    + (f", ends {_day(end)}." if end else ", no end date."),
                     subject=subject,
                 )
             )

@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
@@ -78,6 +77,8 @@ def _initial(step: steps.Step, overview: selectors.WizardOverview) -> dict[str, 
     initial.update({k: v for k, v in progress.answers.items() if isinstance(v, str)})
     if step.key == "api-user":
         initial["username"] = overview.credential_username or progress.answers.get("username", "")
+    if step.key == "account":
+        initial["time_zone"] = overview.tenant.time_zone
     return initial
 
 
@@ -157,8 +158,13 @@ def _render_step(
         form = form_class_for(step.key)(step=step, branch=branch, initial=_initial(step, overview))
     sync_start = current.progress.answers.get("sync_start")
     first_usage = None
-    if step.key == "recurring-contract" and sync_start in dict(steps.SYNC_START_CHOICES):
-        first_usage = steps.first_usage_date(str(sync_start), timezone.localdate())
+    if (
+        step.key == "recurring-contract"
+        and sync_start in dict(steps.SYNC_START_CHOICES)
+        and tenant.time_zone
+    ):
+        # The partner's today, not the server's: in Sydney the month turns 11 hours earlier.
+        first_usage = steps.first_usage_date(str(sync_start), services.tenant_today(tenant))
     # The checklist as plain rows: rendering each box through the form's widgets costs more
     # than the rest of the page together.
     if form.is_bound:
@@ -182,6 +188,8 @@ def _render_step(
         "previous": steps.previous_step(step.key),
         "next": steps.next_step(step.key),
         "first_usage": first_usage,
+        "time_zone": tenant.time_zone,
+        "shows_dates": step.key in services.DATE_STEPS,
         "role": selectors.membership_role(request.user, tenant),
         "results": _grouped(current.progress.check_results),
         "scenarios": SCENARIOS.values() if settings.AUTOTASK_SANDBOX else (),
@@ -264,6 +272,13 @@ def _apply(
     if ticked or unticked:
         services.checklist_update(
             tenant=tenant, step_key=step.key, user=user, ticked=ticked, unticked=unticked
+        )
+    if step.key == "account" and "time_zone" in form.changed_data:
+        services.tenant_time_zone_save(
+            tenant=tenant,
+            user=user,
+            time_zone=form.cleaned_data.get("time_zone") or "",
+            seen=str(form.data.get(form.add_initial_prefix("time_zone"), "")),
         )
     if step.key == "api-user":
         username = form.cleaned_data.get("username", "")

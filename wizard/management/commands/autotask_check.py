@@ -3,6 +3,11 @@
 The Secret is read from AUTOTASK_SECRET or standard input, never from an argument (arguments
 end up in shell history and process lists).
 
+Contract dates are read in the partner's time zone (``--time-zone``, an IANA name such as
+Australia/Sydney): Autotask sends each date as the UTC instant of the tenant's local midnight,
+and "today" is the partner's today. With the sandbox on, a sandbox username's own zone is the
+default; otherwise the option is required as soon as contracts are checked.
+
 Exit status: 0 nothing failed; 1 a check failed (Autotask answered, and the answer is wrong:
 an unknown username or a 401 count here); 2 Autotask could not be asked or gave no usable
 answer (timeout, unreachable, throttled, broken reply), so the run is incomplete.
@@ -16,10 +21,13 @@ import os
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from wizard import checks, services
+from wizard.autotask.dates import is_time_zone, today_in
+from wizard.autotask.sandbox import SCENARIOS
 from wizard.steps import SYNC_START_MOST_RECENT, SYNC_START_NEXT
 
 EXIT_OK, EXIT_FAILED, EXIT_NO_ANSWER = 0, 1, 2
@@ -58,6 +66,13 @@ class Command(BaseCommand):
             choices=[SYNC_START_MOST_RECENT, SYNC_START_NEXT],
             default=SYNC_START_NEXT,
         )
+        parser.add_argument(
+            "--time-zone",
+            default="",
+            help="The IANA time zone the partner's Autotask works in, e.g. Australia/Sydney or "
+            "America/New_York. Needed to check contracts; with the sandbox on, defaults to the "
+            "sandbox user's own zone.",
+        )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -68,6 +83,12 @@ class Command(BaseCommand):
             raise CommandError("Give one --company for each --contract, in the same order.")
         if annual_ids and not companies:
             raise CommandError("Give the customer's --company for each --annual-contract.")
+        time_zone = self._time_zone(options["time_zone"], options["username"])
+        if (contracts or annual_ids) and not time_zone:
+            raise CommandError(
+                "Give --time-zone, the IANA time zone of the partner's Autotask (e.g. "
+                "Australia/Sydney): Autotask's contract dates can only be read in it."
+            )
         secret = self._secret()
         customers = [
             {"company_id": c, "contract_id": k} for c, k in zip(companies, contracts, strict=True)
@@ -81,10 +102,11 @@ class Command(BaseCommand):
             options["username"], secret, scope="cli", purpose="background"
         )
         inputs = checks.Inputs(
-            today=timezone.localdate(),
+            today=today_in(time_zone or "UTC", timezone.now()),
             customers=customers,
             sync_start=options["sync_start"],
             annual=annual,
+            time_zone=time_zone,
         )
         by_step = checks.run_all(client, inputs)
         results = [r for rs in by_step.values() for r in rs]
@@ -93,6 +115,7 @@ class Command(BaseCommand):
                 json.dumps(
                     {
                         "username": options["username"],
+                        "time_zone": time_zone,
                         "calls": client.calls,
                         "steps": {k: [r.as_dict() for r in rs] for k, rs in by_step.items()},
                     },
@@ -100,6 +123,8 @@ class Command(BaseCommand):
                 )
             )
         else:
+            if time_zone:
+                self.stdout.write(f"Dates in {time_zone} time.")
             self._print(by_step, client.calls)
         # "unknown" with an error code means Autotask was not usefully asked; "unknown" without
         # one is a check skipped because an earlier one failed.
@@ -108,6 +133,20 @@ class Command(BaseCommand):
         if any(r.status == checks.FAIL for r in results):
             sys.exit(EXIT_FAILED)
         sys.exit(EXIT_OK)
+
+    def _time_zone(self, given: str, username: str) -> str:
+        if given:
+            if not is_time_zone(given):
+                raise CommandError(
+                    f"--time-zone {given!r} is not an IANA time zone name (e.g. Australia/Sydney, "
+                    "America/New_York)."
+                )
+            return given
+        scenario = SCENARIOS.get(username.strip().lower())
+        if settings.AUTOTASK_SANDBOX and scenario is not None:
+            # The sandbox tenant's own zone: what its partner would have chosen in step 1.
+            return scenario.time_zone
+        return ""
 
     def _secret(self) -> str:
         secret = os.environ.get("AUTOTASK_SECRET", "")

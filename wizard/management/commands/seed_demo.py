@@ -34,11 +34,21 @@ SANDBOX_SECRET = "sandbox-secret"
 
 # name -> (state description, how far it got)
 DEMO_TENANTS = {
-    "Northwind IT": "new: the demo partner's own tenant, nothing done yet",
-    "Blue Yonder MSP": "half way: account, security level and API user done",
-    "Contoso Managed Services": "stuck: no progress for three weeks on the API user step",
-    "Fabrikam Networks": "needs attention: a contract that starts after the first usage date",
-    "Tailspin Cloud": "done: every step finished",
+    "Northwind IT": "new: the demo partner's own tenant, nothing done yet (no time zone yet)",
+    "Blue Yonder MSP": "half way: account, security level and API user done (Pacific/Auckland)",
+    "Contoso Managed Services": "stuck: no progress for three weeks on the API user step "
+    "(Australia/Sydney)",
+    "Fabrikam Networks": "needs attention: a contract that starts after the first usage date "
+    "(Australia/Sydney)",
+    "Tailspin Cloud": "done: every step finished (America/New_York)",
+}
+# name -> (the tenant's Autotask time zone, the sandbox API user of a tenant in that zone).
+# The sandbox serves each user's dates as its own zone's midnights (docs/sandbox.md).
+DEMO_TIME_ZONES = {
+    "Blue Yonder MSP": ("Pacific/Auckland", "auckland@sandbox.example"),
+    "Contoso Managed Services": ("Australia/Sydney", SANDBOX_USERNAME),
+    "Fabrikam Networks": ("Australia/Sydney", SANDBOX_USERNAME),
+    "Tailspin Cloud": ("America/New_York", "america@sandbox.example"),
 }
 
 
@@ -97,7 +107,9 @@ class Command(BaseCommand):
         stuck = services.tenant_create(name="Contoso Managed Services", account_manager=manager)
         self._account(stuck)
         services.step_skip(tenant=stuck, step_key="security-level", user=None)
-        services.credentials_save(tenant=stuck, user=None, username=SANDBOX_USERNAME, secret=None)
+        services.credentials_save(
+            tenant=stuck, user=None, username=self._username(stuck), secret=None
+        )
         three_weeks_ago = timezone.now() - datetime.timedelta(days=21)
         Tenant.objects.filter(pk=stuck.pk).update(last_activity_at=three_weeks_ago)
         StepProgress.objects.filter(tenant=stuck).update(updated_at=three_weeks_ago)
@@ -138,7 +150,12 @@ class Command(BaseCommand):
         services.step_answers_save(
             tenant=tenant, step_key="account", user=None, changes={"branch": "existing"}, seen={}
         )
+        time_zone, _username = DEMO_TIME_ZONES[tenant.name]
+        services.tenant_time_zone_save(tenant=tenant, user=None, time_zone=time_zone, seen="")
         self._ticks(tenant, "account")
+
+    def _username(self, tenant: Tenant) -> str:
+        return DEMO_TIME_ZONES[tenant.name][1]
 
     def _ticks(self, tenant: Tenant, key: str) -> None:
         branch = "existing"
@@ -147,7 +164,7 @@ class Command(BaseCommand):
 
     def _credentials(self, tenant: Tenant) -> None:
         services.credentials_save(
-            tenant=tenant, user=None, username=SANDBOX_USERNAME, secret=SANDBOX_SECRET
+            tenant=tenant, user=None, username=self._username(tenant), secret=SANDBOX_SECRET
         )
 
     def _recurring(self, tenant: Tenant, *, company_id: int, contract_id: int) -> None:
@@ -186,5 +203,6 @@ class Command(BaseCommand):
         if settings.AUTOTASK_SANDBOX:
             out.write(
                 f"Sandbox Autotask: API username {SANDBOX_USERNAME}, Secret {SANDBOX_SECRET} "
-                "(other scenarios are listed on the API user step)."
+                "(other scenarios, america@ and auckland@ for other time zones among them, are "
+                "listed on the API user step)."
             )
