@@ -109,7 +109,7 @@ def full_verification() -> None:
     first = time.perf_counter() - start
     first_calls = sandbox.request_count()
     # A full verification (the review, or the daily re-check): the zone is stored with the
-    # credential since the api-user step was verified (services._client_for), every other
+    # credential since the api-user step was verified (services.autotask.client_for), every other
     # cache is empty: a new client, as after a restart or a day later.
     client = AutotaskClient(
         Credentials("healthy@sandbox.example", SANDBOX_SECRET, "BENCH-CODE"),

@@ -248,7 +248,7 @@ def test_an_error_page_shows_nothing_of_the_request(owner, tenant, monkeypatch) 
     def boom(**_kwargs):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(services, "credentials_save", boom)
+    monkeypatch.setattr(services.answers, "credentials_save", boom)
     c = Client(raise_request_exception=False)
     c.force_login(owner)
     r = c.post(

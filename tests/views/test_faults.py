@@ -95,7 +95,7 @@ def prepared(settings, tenant, owner, monkeypatch):
     """A tenant with everything saved that every verifying step needs."""
     settings.AUTOTASK_SANDBOX = False
     settings.AUTOTASK_ZONE_INFORMATION_URL = ZONE_URL
-    monkeypatch.setattr(services, "_pause", lambda _s: None)
+    settings.AUTOTASK_BACKOFF_SECONDS = 0
     cache.clear()
     limits.reset()
     fill_in(tenant, user=owner, annual=((101, 2012),))

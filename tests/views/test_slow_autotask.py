@@ -163,8 +163,8 @@ def flaky(settings, monkeypatch, tenant, owner):
     """The in-process sandbox, fresh: its flaky user fails every second call per endpoint."""
     settings.AUTOTASK_SANDBOX = True
     sandbox = Sandbox(CODE, base_url="https://webservices-sandbox.autotask.test/ATServicesRest/")
-    monkeypatch.setattr(services, "default_sandbox", lambda _code: sandbox)
-    monkeypatch.setattr(services, "_pause", lambda _s: None)
+    monkeypatch.setattr(services.autotask, "default_sandbox", lambda _code: sandbox)
+    settings.AUTOTASK_BACKOFF_SECONDS = 0
     cache.clear()
     limits.reset()
     fill_in(tenant, user=owner, username="flaky@sandbox.example")

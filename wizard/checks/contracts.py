@@ -25,6 +25,7 @@ from wizard.checks.base import (
     connection_result,
     from_error,
 )
+from wizard.facts import ACTIVATIONS_PATH
 from wizard.steps import SYNC_START_MOST_RECENT, first_usage_date
 
 RECURRING = "Recurring Service"
@@ -37,12 +38,6 @@ ENDING_SOON_DAYS = 31
 # Where the partner edits a contract: named in words, not as a menu path, because the guide
 # gives none and Autotask's contract menus differ by version.
 CONTRACTS_EDIT = "Open the contract in Autotask and edit it"
-
-
-# Reference: https://ww15.autotask.net/help/content/3_Features/6_Contracts/AdminGeneral/ContractsConfigure.htm
-# "only two are activated for all customers by default: Time & Materials, and Recurring Service
-# contracts. You can enable all others on the Admin > Admin Categories > Activations page."
-ACTIVATIONS_PATH = "Admin > Admin Categories > Activations"
 
 
 @dataclass(frozen=True)
