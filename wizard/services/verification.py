@@ -125,8 +125,6 @@ class VerificationOutcome:
     previous: dict[Key, dict[str, Any]] = field(default_factory=dict)
 
 
-
-
 def _remember_zone(tenant: Tenant, client: AutotaskClient) -> None:
     """Keep the zone this run used with the credential; forget it if Autotask refused the
     credentials (the client then drops it: the tenant may have moved to another zone)."""
