@@ -36,7 +36,6 @@ from wizard.autotask import (
 )
 from wizard.autotask.dates import is_time_zone, local_date, today_in
 from wizard.autotask.limits import Limiter
-from wizard.autotask.sandbox import default_sandbox, install_sandbox
 from wizard.cache_mapping import CacheMapping
 from wizard.cache_slots import slot_store
 from wizard.evaluation import evaluate
@@ -50,6 +49,7 @@ from wizard.models import (
     StepState,
     Tenant,
 )
+from wizard.sandbox import sandbox_session
 
 Actor = AbstractBaseUser | AnonymousUser | None
 logger = logging.getLogger(__name__)
@@ -636,10 +636,8 @@ def autotask_client(
     """
     session = build_session()
     if settings.AUTOTASK_SANDBOX:
-        install_sandbox(
-            session,
-            default_sandbox(settings.AUTOTASK_INTEGRATION_CODE),
-            settings.AUTOTASK_ZONE_INFORMATION_URL,
+        sandbox_session(
+            session, settings.AUTOTASK_INTEGRATION_CODE, settings.AUTOTASK_ZONE_INFORMATION_URL
         )
     return AutotaskClient(
         Credentials(
