@@ -49,10 +49,9 @@ class _NoRights(Exception):
 class Sandbox(SandboxState):
     """An in-memory Autotask tenant per scenario user, behind :meth:`handle`.
 
-    All scenario users share one seeded data set but have separate rights, usage counters
-    and faults, as if each were its own tenant. Each sees the data in its own time zone: the
-    same local dates, served as the UTC instants of its local midnights. State is guarded by
-    one lock, so the sandbox can serve many threads at once (the standalone server is threaded).
+    The tenants' state and the methods tests change it with are :class:`SandboxState`'s; this
+    class answers requests from it, from many threads at once (the standalone server is
+    threaded).
     """
 
     # -- the request handler -----------------------------------------------------------------------
