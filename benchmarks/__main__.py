@@ -52,7 +52,7 @@ def full_verification() -> None:
     """1. One tenant, three customers: Autotask calls, and wall time / slowest call."""
     from wizard import checks
     from wizard.autotask import AutotaskClient, Credentials, build_session
-    from wizard.autotask.sandbox import (
+    from wizard.sandbox import (
         DEFAULT_TIME_ZONE,
         SANDBOX_SECRET,
         Sandbox,
@@ -427,7 +427,7 @@ def hanging_autotask() -> None:
     from django.contrib.auth.models import User
 
     from wizard import services
-    from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
+    from wizard.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
 
     call_command("migrate", verbosity=0)
     hanging_user, other_user = "healthy@sandbox.example", "full-default@sandbox.example"
@@ -563,7 +563,7 @@ def reverify_many() -> None:
 
     import psycopg
 
-    from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
+    from wizard.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
 
     count = int(os.environ.get("BENCH_TENANTS", "1000"))
     try:

@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.db import connection
 
 from wizard import checks, services
-from wizard.autotask.sandbox import SANDBOX_SECRET
 from wizard.models import AuditEvent, StepProgress, Tenant
+from wizard.sandbox import SANDBOX_SECRET
 from wizard.services.credentials import record_auth_outcome
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -13,8 +13,9 @@ from django.core.management import call_command
 from tests.factories import fill_in
 from wizard import reverify, services
 from wizard.autotask import limits
-from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox
 from wizard.models import AuditEvent, StepProgress, Tenant
+from wizard.sandbox import SANDBOX_SECRET, Sandbox
+from wizard.sandbox import adapter as sandbox_adapter
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def sandbox(settings, monkeypatch) -> Sandbox:
         base_url="https://webservices-sandbox.autotask.test/ATServicesRest/",
         threshold_latency=False,
     )
-    monkeypatch.setattr(services.autotask, "default_sandbox", lambda _code: box)
+    monkeypatch.setattr(sandbox_adapter, "default_sandbox", lambda _code: box)
     return box
 
 

@@ -20,9 +20,9 @@ from django.db import connection
 from django.test import Client
 
 from wizard import crypto, services, steps
-from wizard.autotask.sandbox import SANDBOX_SECRET, default_sandbox
 from wizard.logging import RedactSecretsFilter, redact
 from wizard.models import AuditEvent, AutotaskCredential, StepProgress, Tenant
+from wizard.sandbox import SANDBOX_SECRET, default_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 PROD_ENV = {

@@ -7,8 +7,8 @@ from django.core.cache import cache
 from django.db import connection
 
 from wizard import crypto, services, steps
-from wizard.autotask.sandbox import SANDBOX_SECRET, default_sandbox
 from wizard.models import AuditEvent, AutotaskCredential, StepProgress, Tenant
+from wizard.sandbox import SANDBOX_SECRET, default_sandbox
 
 pytestmark = pytest.mark.django_db
 

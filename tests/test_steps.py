@@ -10,7 +10,8 @@ import pytest
 from django.template.loader import get_template
 
 from wizard import steps
-from wizard.forms import StepForm, form_class_for
+from wizard.forms import form_class_for
+from wizard.steps.forms import StepForm
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs/reference/billing-sync-autotask-guide.md"
 

@@ -13,8 +13,9 @@ from django.core.management import call_command
 from tests.factories import fill_in
 from wizard import checks, selectors, services
 from wizard.autotask import limits
-from wizard.autotask.sandbox import Sandbox
 from wizard.models import AuditEvent, AutotaskCredential, StepProgress, Tenant
+from wizard.sandbox import Sandbox
+from wizard.sandbox import adapter as sandbox_adapter
 from wizard.steps import time_zone_needed
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,7 @@ def sandbox(settings, monkeypatch) -> Sandbox:
         base_url="https://webservices-sandbox.autotask.test/ATServicesRest/",
         threshold_latency=False,
     )
-    monkeypatch.setattr(services.autotask, "default_sandbox", lambda _code: box)
+    monkeypatch.setattr(sandbox_adapter, "default_sandbox", lambda _code: box)
     return box
 
 

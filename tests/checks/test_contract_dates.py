@@ -22,9 +22,9 @@ import responses
 
 from wizard import checks
 from wizard.autotask import AutotaskClient, Credentials, build_session
-from wizard.autotask.sandbox import SANDBOX_SECRET, SCENARIOS, Sandbox, install_sandbox
 from wizard.checks import contracts
 from wizard.checks.base import FAIL, PASS, UNKNOWN, WARN, CheckResult
+from wizard.sandbox import SANDBOX_SECRET, SCENARIOS, Sandbox, install_sandbox
 
 from .conftest import CODE, ZONE_URL
 

@@ -19,8 +19,8 @@ from django.core.cache import cache
 from tests.factories import fill_in
 from wizard import services, steps
 from wizard.autotask import limits
-from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox
 from wizard.models import AuditEvent, AutotaskCredential, StepProgress
+from wizard.sandbox import SANDBOX_SECRET, Sandbox
 
 pytestmark = pytest.mark.django_db
 

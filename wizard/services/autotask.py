@@ -20,13 +20,13 @@ from wizard.autotask import (
     build_session,
 )
 from wizard.autotask.limits import Limiter
-from wizard.autotask.sandbox import default_sandbox, install_sandbox
 from wizard.cache_mapping import CacheMapping
 from wizard.cache_slots import slot_store
 from wizard.models import (
     AutotaskCredential,
     Tenant,
 )
+from wizard.sandbox import sandbox_session
 from wizard.services.credentials import check_auth_pause, record_auth_outcome
 from wizard.services.errors import (
     CredentialsMissing,
@@ -63,10 +63,9 @@ def autotask_client(
     """
     session = build_session()
     if settings.AUTOTASK_SANDBOX:
-        install_sandbox(
-            session,
-            default_sandbox(settings.AUTOTASK_INTEGRATION_CODE),
-            settings.AUTOTASK_ZONE_INFORMATION_URL,
+        # The one place the emulator is wired in (docs/decisions/0005).
+        sandbox_session(
+            session, settings.AUTOTASK_INTEGRATION_CODE, settings.AUTOTASK_ZONE_INFORMATION_URL
         )
     return AutotaskClient(
         Credentials(

@@ -21,7 +21,6 @@ from django_htmx.http import push_url
 
 from wizard import access, page_cache, selectors, services, steps
 from wizard.autotask import AutotaskError, Busy, DeadlineExceeded, TimedOut
-from wizard.autotask.sandbox import SANDBOX_SECRET, SCENARIOS
 from wizard.errors import UserFacingError
 from wizard.forms import form_class_for
 from wizard.models import Tenant
@@ -184,8 +183,6 @@ def _render_step(
         "shows_dates": step.reads_dates,
         "role": selectors.membership_role(request.user, tenant),
         "results": _grouped(current.progress.check_results),
-        "scenarios": SCENARIOS.values() if settings.AUTOTASK_SANDBOX else (),
-        "sandbox_secret": SANDBOX_SECRET if settings.AUTOTASK_SANDBOX else "",
         "picker": _picker(request, tenant, step, overview.has_credentials),
     }
     if request.htmx:
