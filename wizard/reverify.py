@@ -23,6 +23,7 @@ from django.utils import timezone
 from wizard import checks, services, steps
 from wizard.errors import UserFacingError
 from wizard.models import AuditEvent, Membership, Tenant
+from wizard.services.mail import send_template
 
 logger = logging.getLogger(__name__)
 
@@ -171,27 +172,20 @@ def _mail(tenant: Tenant, drifted: list[dict[str, Any]], *, recovered: bool) -> 
     # Partners open their wizard; staff get 404 there, so they get their own page.
     partner_link = settings.SITE_URL + reverse("wizard:step", args=[tenant.code, first])
     staff_link = settings.SITE_URL + reverse("manage:tenant", args=[tenant.code])
-    links = f"Partners: {partner_link}\nAccount managers: {staff_link}\n"
-    lines = "\n".join(
-        f"- {steps.STEPS_BY_KEY[d['step']].title}: {d['title']}"
+    lines = [
+        f"{steps.STEPS_BY_KEY[d['step']].title}: {d['title']}"
         + (f" ({d['subject']})" if d["subject"] else "")
         for d in drifted
-    )
-    if recovered:
-        subject = f"{tenant.name}: the Billing Sync setup is healthy again"
-        body = (
-            f"The checks that had started failing for {tenant.name} pass again:\n\n{lines}\n\n"
-            f"Nothing else to do.\n\n{links}"
-        )
-    else:
-        subject = f"{tenant.name}: the Billing Sync setup needs attention"
-        body = (
-            f"A routine re-check of {tenant.name}'s Autotask found that these checks, which "
-            f"passed before, now fail:\n\n{lines}\n\nBilling Sync may fail until they are "
-            f"fixed. What to change is on the wizard page:\n\n{links}"
-        )
+    ]
+    context = {
+        "tenant": tenant,
+        "recovered": recovered,
+        "lines": lines,
+        "partner_link": partner_link,
+        "staff_link": staff_link,
+    }
     # A mail server failure is logged; it must not undo or abort the re-verification.
-    services.send_quietly(subject, body, to)
+    send_template("drift", context, to)
 
 
 def stopped_reason(refused_at: datetime.datetime) -> str:
