@@ -116,15 +116,7 @@ def _record_drift(
         if row.drift_since is None:
             if not newly_failing:
                 return ReverifyOutcome(name, "verified", calls=calls)
-            row.drift_checks, row.drift_since = newly_failing, timezone.now()
-            row.save(update_fields=["drift_checks", "drift_since"])
-            services.audit(
-                tenant=row,
-                user=None,
-                action=AuditEvent.Action.DRIFT_DETECTED,
-                detail={"checks": newly_failing},
-            )
-            transaction.on_commit(lambda: _mail(row, newly_failing, recovered=False))
+            _episode_edge(row, newly_failing, start=True)
             return ReverifyOutcome(name, "drifted", drifted=newly_failing, calls=calls)
         # An episode is under way: it ends when none of its checks fails any more. Checks
         # that drift meanwhile join it quietly (one alert per episode, not per check).
@@ -141,16 +133,17 @@ def _record_drift(
                 row.save(update_fields=["drift_checks"])
             return ReverifyOutcome(name, "drifted", drifted=remaining, calls=calls)
         recovered = row.drift_checks
-        row.drift_checks, row.drift_since = [], None
-        row.save(update_fields=["drift_checks", "drift_since"])
-        services.audit(
-            tenant=row,
-            user=None,
-            action=AuditEvent.Action.DRIFT_RECOVERED,
-            detail={"checks": recovered},
-        )
-        transaction.on_commit(lambda: _mail(row, recovered, recovered=True))
+        _episode_edge(row, recovered, start=False)
         return ReverifyOutcome(name, "recovered", drifted=recovered, calls=calls)
+
+
+def _episode_edge(row: Tenant, checks_: list[dict[str, Any]], *, start: bool) -> None:
+    """A drift episode starts or ends: stored on the tenant, audited, mailed after commit."""
+    row.drift_checks, row.drift_since = (checks_, timezone.now()) if start else ([], None)
+    row.save(update_fields=["drift_checks", "drift_since"])
+    action = AuditEvent.Action.DRIFT_DETECTED if start else AuditEvent.Action.DRIFT_RECOVERED
+    services.audit(tenant=row, user=None, action=action, detail={"checks": checks_})
+    transaction.on_commit(lambda: _mail(row, checks_, recovered=not start))
 
 
 def _recipients(tenant: Tenant) -> list[str]:
