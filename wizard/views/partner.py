@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from wizard import access, page_cache, selectors, services, steps
+from wizard import access, selectors, services, steps
 from wizard.autotask import AutotaskError, Busy, DeadlineExceeded, TimedOut
 from wizard.autotask.sandbox import SANDBOX_SECRET, SCENARIOS
 from wizard.crypto import SecretUnreadable
@@ -203,28 +203,14 @@ def _render_step(
     return render(request, "wizard/step.html", context, status=status)
 
 
-def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
-    # A page kept in memory is served only after the session, the user, the membership and
-    # every row the page shows are found unchanged (one check in SQL; see page_cache).
-    cached = page_cache.lookup(request, code, step_key)
-    if cached is None:
-        return _step(request, code, step_key)
-    if settings.PAGE_CACHE_VERIFY:
-        page_cache.verify(cached, _step(request, code, step_key))
-    return cached
-
-
 @login_required
 @sensitive_post_parameters("secret")
 @require_http_methods(["GET", "POST"])
-def _step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     tenant = access.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
     if request.method == "GET":
-        pending = page_cache.prepare(request, code, step.key)
-        response = _render_step(request, tenant, step)
-        page_cache.store(pending, request, response)
-        return response
+        return _render_step(request, tenant, step)
 
     overview = selectors.wizard_overview(tenant)
     branch = step.branch_of(overview.get(step.key).progress.answers)
