@@ -2,7 +2,7 @@
 
 Serves the step page, the baseline member page (benchmarks/urls.py) and ``/healthz`` through
 Django's WSGI handler in this one process, with no server and no network, and prints the CPU
-time of each (best of five rounds), the queries each makes (``-v``: their SQL) and, with
+time of each (best of 15 rounds), the queries each makes (``-v``: their SQL) and, with
 ``--profile``, the top of a cProfile of the step page. docs/performance.md ("Where the time
 goes") was written from its output.
 """
@@ -64,13 +64,13 @@ class Browser:
 
 
 def cpu_ms(fn: Callable[[], object], n: int) -> float:
-    """The best of five rounds: the machine is shared, the least disturbed round is closest."""
+    """The best of 15 rounds: the machine is shared, the least disturbed round is closest."""
     rounds = []
-    for _ in range(5):
+    for _ in range(15):
         start = time.process_time()
-        for _ in range(n // 5):
+        for _ in range(n // 15):
             fn()
-        rounds.append((time.process_time() - start) / (n // 5) * 1000)
+        rounds.append((time.process_time() - start) / (n // 15) * 1000)
     return min(rounds)
 
 
@@ -113,7 +113,7 @@ def main(argv: list[str]) -> None:
             if status != 200:
                 raise RuntimeError(f"{path} answered {status}")
     n = 300
-    print(f"# {step_key} step, CPU ms per request, best of 5 x {n // 5} (in process, no server)")
+    print(f"# {step_key} step, CPU ms per request, best of 15 x {n // 15} (in process, no server)")
     cpu = {}
     for name, path in pages.items():
         queries = queries_of(lambda path=path: browser.get(path))  # type: ignore[misc]

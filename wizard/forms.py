@@ -165,8 +165,8 @@ class TimeZoneSelect(forms.Select):
 
     def use_required_attribute(self, initial: Any) -> bool:
         # forms.Select looks at the first choice, but builds all ~600 to get at it.
-        first = time_zone_choices()[0]
-        return not self.is_hidden and self._choice_has_empty_value(first)
+        first_value = time_zone_choices()[0][0]
+        return not self.is_hidden and first_value in (None, "")
 
 
 class AccountForm(StepForm):

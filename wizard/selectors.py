@@ -15,13 +15,8 @@ from django.utils import timezone
 
 from wizard import access, steps
 from wizard.evaluation import Evaluation, evaluate
-from wizard.models import AutotaskCredential, Membership, StepProgress, StepState, Tenant
+from wizard.models import AutotaskCredential, StepProgress, StepState, Tenant
 from wizard.steps import Step
-
-
-def membership_role(user: Any, tenant: Tenant) -> str | None:
-    m = Membership.objects.filter(user=user, tenant=tenant).only("role").first()
-    return m.role if m else None
 
 
 @dataclass(frozen=True)
@@ -72,8 +67,29 @@ class WizardOverview:
 
 
 def wizard_overview(tenant: Tenant) -> WizardOverview:
-    rows = {p.step_key: p for p in StepProgress.objects.filter(tenant=tenant)}
-    cred = AutotaskCredential.objects.filter(tenant=tenant).only("username").first()
+    # One query: the progress rows, each with the credential's username next to it (every page
+    # of the wizard starts here). Unordered: the rows go into a dict, and the model's default
+    # order would join the tenant table only to sort by its name.
+    query = (
+        StepProgress.objects.filter(tenant=tenant)
+        .order_by()
+        .annotate(
+            credential_id=F("tenant__autotask_credential__id"),
+            credential_username=F("tenant__autotask_credential__username"),
+        )
+    )
+    rows = {p.step_key: p for p in query}
+    if rows:
+        first = next(iter(rows.values()))
+        has_credentials = first.credential_id is not None
+        username: str = first.credential_username or ""
+    else:  # no progress row yet: the credential on its own
+        stored = (
+            AutotaskCredential.objects.filter(tenant=tenant)
+            .values_list("username", flat=True)
+            .first()
+        )
+        has_credentials, username = stored is not None, stored or ""
     views = []
     unfinished: list[str] = []
     for number, step in enumerate(steps.STEPS, start=1):
@@ -89,7 +105,7 @@ def wizard_overview(tenant: Tenant) -> WizardOverview:
                     answers=progress.answers,
                     checklist=progress.checklist,
                     check_results=progress.check_results,
-                    has_credentials=cred is not None,
+                    has_credentials=has_credentials,
                     unfinished_before=unfinished if step.key == "review" else (),
                     time_zone_set=bool(tenant.time_zone),
                 ),
@@ -100,8 +116,8 @@ def wizard_overview(tenant: Tenant) -> WizardOverview:
     return WizardOverview(
         tenant=tenant,
         steps=tuple(views),
-        has_credentials=cred is not None,
-        credential_username=cred.username if cred else "",
+        has_credentials=has_credentials,
+        credential_username=username,
     )
 
 

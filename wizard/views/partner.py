@@ -190,7 +190,6 @@ def _render_step(
         "first_usage": first_usage,
         "time_zone": tenant.time_zone,
         "shows_dates": step.key in services.DATE_STEPS,
-        "role": selectors.membership_role(request.user, tenant),
         "results": _grouped(current.progress.check_results),
         "scenarios": SCENARIOS.values() if settings.AUTOTASK_SANDBOX else (),
         "sandbox_secret": SANDBOX_SECRET if settings.AUTOTASK_SANDBOX else "",
