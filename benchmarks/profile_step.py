@@ -59,7 +59,7 @@ class Browser:
         }
         response = self.app(environ, start_response)
         body = b"".join(response)
-        response.close()  # type: ignore[attr-defined]
+        response.close()
         return int(status[0].split()[0]), body
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django import forms
 from django.forms.renderers import BaseRenderer, DjangoTemplates
+from django.forms.widgets import ChoiceWidget
 from django.utils.safestring import mark_safe
 
 from wizard import steps
@@ -44,7 +45,7 @@ def test_inputs_are_djangos_html(widget: type[forms.Widget]) -> None:
 
 
 @pytest.mark.parametrize("widget", [forms.RadioSelect, forms.CheckboxSelectMultiple])
-def test_radio_buttons_and_checkboxes_are_djangos_html(widget: type[forms.Widget]) -> None:
+def test_radio_buttons_and_checkboxes_are_djangos_html(widget: type[ChoiceWidget]) -> None:
     w = widget(choices=CHOICES)
     for value in (None, "a", ["a", "b"], "zzz"):
         for attrs in ATTRS:
