@@ -16,6 +16,3 @@ os.environ.setdefault("AUTOTASK_SANDBOX", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
-# Every step page served from memory is also rendered afresh and compared (wizard/page_cache),
-# in whichever test it happens.
-os.environ.setdefault("PAGE_CACHE_VERIFY", "true")

@@ -6,10 +6,7 @@
 - Admins hold wizard.reset_wizard and may reset a tenant they can see.
 - Owners of a tenant, and staff who see it, may invite people to it.
 Anyone else gets a 404, so the existence of a tenant is never confirmed to outsiders.
-
-One view answers before asking here: a step page kept in memory is served only after
-``page_cache`` has found, in SQL, the session live and unchanged, the user active and still a
-member; otherwise the step view runs and asks here as usual.
+No view answers before asking here, and nothing is served from a cache ahead of it.
 """
 
 from __future__ import annotations

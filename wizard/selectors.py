@@ -9,19 +9,25 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
 from wizard import access, steps
 from wizard.evaluation import Evaluation, evaluate
-from wizard.models import AutotaskCredential, Membership, StepProgress, StepState, Tenant
+from wizard.models import AutotaskCredential, StepProgress, StepState, Tenant
 from wizard.steps import Step
-
-
-def membership_role(user: Any, tenant: Tenant) -> str | None:
-    m = Membership.objects.filter(user=user, tenant=tenant).only("role").first()
-    return m.role if m else None
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,30 @@ def step_facts(tenant: Tenant) -> steps.Facts:
 
 
 def wizard_overview(tenant: Tenant) -> WizardOverview:
-    rows = {p.step_key: p for p in StepProgress.objects.filter(tenant=tenant)}
-    facts = step_facts(tenant)
+    # One query: the progress rows, each with the credential's username and whether a Secret
+    # is stored next to it (every page of the wizard starts here). Unordered: the rows go into
+    # a dict, and the model's default order would join the tenant table only to sort by name.
+    query = (
+        StepProgress.objects.filter(tenant=tenant)
+        .order_by()
+        .annotate(
+            credential_username=F("tenant__autotask_credential__username"),
+            credential_secret=ExpressionWrapper(
+                Q(tenant__autotask_credential__secret_encrypted__gt=""),
+                output_field=BooleanField(),
+            ),
+        )
+    )
+    rows = {p.step_key: p for p in query}
+    if rows:
+        first = next(iter(rows.values()))
+        facts = steps.Facts(
+            username=first.credential_username or "",
+            has_secret=bool(first.credential_secret),
+            time_zone_set=bool(tenant.time_zone),
+        )
+    else:  # no progress row yet: the credential on its own
+        facts = step_facts(tenant)
     views = []
     unfinished: list[str] = []
     for number, step in enumerate(steps.STEPS, start=1):

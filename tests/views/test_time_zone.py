@@ -51,6 +51,24 @@ def test_the_account_step_asks_for_the_time_zone(owner_client, tenant) -> None:
     assert "Choose the time zone your Autotask works in." in html
 
 
+@pytest.mark.parametrize(
+    "value", [None, "", "Australia/Sydney", "Europe/Berlin", "UTC", "No/<Zone>"]
+)
+def test_the_time_zone_list_is_djangos_own_select_html(value) -> None:
+    """The list is rendered once per zone (wizard.steps.time_zones.TimeZoneSelect) for speed;
+    what the browser gets is exactly what forms.Select renders, selection, errors and all."""
+    from django import forms
+
+    from wizard.steps.account import AccountForm
+    from wizard.steps.time_zones import TimeZoneSelect, time_zone_choices
+
+    widget = AccountForm.base_fields["time_zone"].widget
+    assert isinstance(widget, TimeZoneSelect)
+    plain = forms.Select(attrs=widget.attrs, choices=time_zone_choices())
+    for attrs in ({"id": "id_time_zone"}, {"id": "x", "aria-invalid": "true", "required": True}):
+        assert widget.render("time_zone", value, attrs) == plain.render("time_zone", value, attrs)
+
+
 def test_choosing_a_time_zone_saves_it_on_the_tenant(owner_client, owner, tenant) -> None:
     r = owner_client.post(url(tenant), account_post(time_zone="Pacific/Auckland"))
     assert r.status_code == 302

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
 import re
+from collections.abc import Callable
+from unittest import mock
 
 import pytest
+from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 from django.utils.html import escape
 
+from tests.conftest import login
 from wizard import services, steps
-from wizard.models import AuditEvent, AutotaskCredential, StepProgress, Tenant
+from wizard.models import AuditEvent, AutotaskCredential, Membership, StepProgress, Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -392,3 +399,211 @@ def test_pages_send_a_strict_content_security_policy(owner_client, tenant) -> No
     assert "script-src 'self'" in r["Content-Security-Policy"]
     assert "style=" not in r.content.decode()
     assert "<script>" not in r.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Every load renders afresh: whatever changed, by whom and by which path, shows at once, and a
+# session that ended or a membership that was removed is refused. (These held for the page
+# cache of ADR 0007 too; they stay now that every request renders, see ADR 0011.)
+
+SECRET = "Pa55-step-page-secret-0001"
+
+
+def _answer(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    # The first usage date is shown in the tenant's time zone, so it needs one.
+    services.tenant_time_zone_save(
+        tenant=tenant, user=member, time_zone="Australia/Sydney", seen=""
+    )
+    services.step_answers_save(
+        tenant=tenant,
+        step_key="recurring-contract",
+        user=member,
+        changes={"sync_start": "next"},
+        seen={"sync_start": ""},
+    )
+    return "recurring-contract", "First day of usage the sync will copy"
+
+
+def _time_zone(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    services.tenant_time_zone_save(
+        tenant=tenant, user=member, time_zone="Pacific/Auckland", seen=""
+    )
+    return "account", '<option value="Pacific/Auckland" selected>'
+
+
+def _tick(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    services.checklist_update(tenant=tenant, step_key="account", user=member, ticked=["signed-in"])
+    return "account", "Checklist: 1 of 2 ticked"
+
+
+def _credential(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    services.credentials_save(tenant=tenant, user=member, username="api2@x.example", secret=SECRET)
+    return "api-user", 'value="api2@x.example"'
+
+
+def _credential_in_bulk(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    services.credentials_save(tenant=tenant, user=member, username="api2@x.example", secret=SECRET)
+    # The admin, or a bulk update: no progress row changes, only the credential's.
+    AutotaskCredential.objects.filter(tenant=tenant).update(username="api3@x.example")
+    return "api-user", 'value="api3@x.example"'
+
+
+def _verification(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    services.verification_record(
+        tenant=tenant,
+        step_key="api-user",
+        user=member,
+        results=[
+            {"id": "auth.secret", "status": "fail", "title": "Secret refused", "evidence": "e"}
+        ],
+    )
+    return "api-user", "Secret refused"
+
+
+def _skip(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    services.step_skip(tenant=tenant, step_key="security-level", user=member)
+    return "security-level", "Skipped"
+
+
+def _renamed_in_bulk(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    # A bulk update skips save() and every signal; the page must still show it.
+    Tenant.objects.filter(pk=tenant.pk).update(name="Renamed In Bulk")
+    return "account", "Renamed In Bulk"
+
+
+def _colleague_renamed(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    services.verification_record(
+        tenant=tenant,
+        step_key="api-user",
+        user=member,
+        results=[{"id": "auth.user", "status": "pass", "title": "Earlier run", "evidence": "e"}],
+    )
+    member.username = "member-renamed"
+    member.save()
+    return "api-user", "by member-renamed"
+
+
+def _self_renamed(tenant: Tenant, owner: User, member: User, staff: User) -> tuple[str, str]:
+    owner.username = "owner-renamed"
+    owner.save()
+    return "account", "owner-renamed"
+
+
+CHANGES: dict[str, Callable[[Tenant, User, User, User], tuple[str, str]]] = {
+    "a colleague's answer": _answer,
+    "a colleague's time zone": _time_zone,
+    "a colleague's tick": _tick,
+    "a new API user": _credential,
+    "a credential changed in bulk": _credential_in_bulk,
+    "a verification": _verification,
+    "a skip": _skip,
+    "a tenant renamed in bulk": _renamed_in_bulk,
+    "a renamed colleague": _colleague_renamed,
+    "my own new username": _self_renamed,
+}
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
+def test_every_change_shows_at_the_next_load(
+    owner_client, tenant, owner, member, staff, change
+) -> None:
+    pages = {key: owner_client.get(url(tenant, key)).content.decode() for key in steps.STEP_KEYS}
+    key, expected = CHANGES[change](tenant, owner, member, staff)
+    assert expected not in pages[key]
+    r = owner_client.get(url(tenant, key))
+    assert expected in r.content.decode()
+
+
+def test_a_reset_shows_at_the_next_load(owner_client, tenant, owner, staff) -> None:
+    services.checklist_update(tenant=tenant, step_key="account", user=owner, ticked=["signed-in"])
+    assert "Checklist: 1 of 2 ticked" in owner_client.get(url(tenant, "account")).content.decode()
+    services.wizard_reset(tenant=tenant, from_step=None, reason="stuck on a call", user=staff)
+    assert "Checklist: 0 of 2 ticked" in owner_client.get(url(tenant, "account")).content.decode()
+
+
+def _logged_out_elsewhere(client: Client, user: User) -> None:
+    # The same cookies, e.g. a copy someone kept: logging out ends them everywhere.
+    copy = Client()
+    copy.cookies = client.cookies
+    copy.post("/accounts/logout/")
+
+
+def _password_changed(client: Client, user: User) -> None:
+    user.set_password("a-new-password-2026")
+    user.save()
+
+
+def _deactivated(client: Client, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+
+def _session_expired(client: Client, user: User) -> None:
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+
+
+def _session_deleted(client: Client, user: User) -> None:
+    Session.objects.all().delete()
+
+
+LOGGED_OUT: dict[str, Callable[[Client, User], None]] = {
+    "logged out with a copy of the cookies": _logged_out_elsewhere,
+    "password changed": _password_changed,
+    "account deactivated": _deactivated,
+    "session expired": _session_expired,
+    "session deleted": _session_deleted,
+}
+
+
+@pytest.mark.parametrize("what", LOGGED_OUT, ids=list(LOGGED_OUT))
+def test_a_session_that_ended_is_sent_to_log_in(owner, tenant, what) -> None:
+    client = login(owner)
+    assert client.get(url(tenant, "account")).status_code == 200
+    cookies = {k: v.value for k, v in client.cookies.items()}
+    LOGGED_OUT[what](client, owner)
+    replay = Client()
+    for name, value in cookies.items():
+        replay.cookies[name] = value
+    r = replay.get(url(tenant, "account"))
+    assert r.status_code == 302
+    assert r["Location"].startswith("/accounts/login/")
+
+
+def test_a_removed_member_gets_404_at_the_next_load(member_client, tenant, member) -> None:
+    assert member_client.get(url(tenant, "account")).status_code == 200
+    Membership.objects.filter(tenant=tenant, user=member).delete()
+    assert member_client.get(url(tenant, "account")).status_code == 404
+
+
+def test_a_flash_message_is_shown_once(owner_client, tenant) -> None:
+    owner_client.post(url(tenant, "account"), {"checklist_shown": "", "action": "save"})
+    assert "Saved." in owner_client.get(url(tenant, "account")).content.decode()
+    for _ in range(2):
+        assert "Saved." not in owner_client.get(url(tenant, "account")).content.decode()
+
+
+def test_the_date_shown_turns_with_the_tenants_month_not_the_servers(
+    owner_client, tenant, owner, member, staff
+) -> None:
+    # 31 January 2026, 23:50 in Sydney, then 00:05 on 1 February there: the same UTC date
+    # (12:50 and 13:05 UTC), but the tenant's month has turned and so has its first usage date.
+    _answer(tenant, owner, member, staff)
+    page = url(tenant, "recurring-contract")
+    Session.objects.update(expire_date=timezone.now() + datetime.timedelta(days=3650))
+    before = datetime.datetime(2026, 1, 31, 12, 50, tzinfo=datetime.UTC)
+    after = datetime.datetime(2026, 1, 31, 13, 5, tzinfo=datetime.UTC)
+    with mock.patch("django.utils.timezone.now", return_value=before):
+        january = owner_client.get(page).content.decode()
+    with mock.patch("django.utils.timezone.now", return_value=after):
+        february = owner_client.get(page).content.decode()
+    assert "1 January 2026" in january
+    assert "1 February 2026" in february
+
+
+def test_no_template_keeps_a_fragment_across_deploys() -> None:
+    """A ``{% cache %}`` fragment keyed without the release outlives a deploy in a shared cache
+    (Redis): partners would read the old step text for as long as it lives. Pages render whole."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    cached = [p.name for p in root.rglob("*.html") if re.search(r"{%\s*cache\b", p.read_text())]
+    assert cached == []

@@ -7,47 +7,14 @@ from typing import Any
 
 from django import forms
 
-from wizard.autotask.dates import time_zone_names
 from wizard.steps.base import Branch, ChecklistItem, Facts, Instruction, Section, Step, unmet
 from wizard.steps.forms import StepForm, answer_field
+from wizard.steps.time_zones import TimeZoneSelect, time_zone_choices
 
 BRANCHES = (
     Branch("new", "I need a new Autotask account", "We don't use Autotask PSA yet."),
     Branch("existing", "We already use Autotask", "We have an Autotask PSA account."),
 )
-
-# Where most partners are, first: the distributor's home market, then North America.
-COMMON_TIME_ZONES: tuple[tuple[str, str], ...] = (
-    ("Australia/Sydney", "Sydney, Melbourne, Canberra (Australia/Sydney)"),
-    ("Australia/Brisbane", "Brisbane (Australia/Brisbane)"),
-    ("Australia/Adelaide", "Adelaide (Australia/Adelaide)"),
-    ("Australia/Darwin", "Darwin (Australia/Darwin)"),
-    ("Australia/Hobart", "Hobart (Australia/Hobart)"),
-    ("Australia/Perth", "Perth (Australia/Perth)"),
-    ("Pacific/Auckland", "Auckland, Wellington (Pacific/Auckland)"),
-    ("Asia/Singapore", "Singapore (Asia/Singapore)"),
-    ("America/New_York", "US Eastern (America/New_York)"),
-    ("America/Chicago", "US Central (America/Chicago)"),
-    ("America/Denver", "US Mountain (America/Denver)"),
-    ("America/Phoenix", "Arizona (America/Phoenix)"),
-    ("America/Los_Angeles", "US Pacific (America/Los_Angeles)"),
-    ("America/Anchorage", "Alaska (America/Anchorage)"),
-    ("Pacific/Honolulu", "Hawaii (Pacific/Honolulu)"),
-    ("America/Toronto", "Toronto (America/Toronto)"),
-    ("America/Vancouver", "Vancouver (America/Vancouver)"),
-    ("Europe/London", "London (Europe/London)"),
-)
-
-
-def time_zone_choices() -> list[Any]:
-    """A blank choice, the common zones, then every other IANA zone, each listed once."""
-    common = {name for name, _label in COMMON_TIME_ZONES}
-    others = [(name, name) for name in time_zone_names() if name not in common]
-    return [
-        ("", "Choose a time zone"),
-        ("Common", list(COMMON_TIME_ZONES)),
-        ("All time zones", others),
-    ]
 
 
 class AccountForm(StepForm):
@@ -69,7 +36,7 @@ class AccountForm(StepForm):
                 "invalid_choice": "%(value)s is not a time zone we know. Choose one from the "
                 "list, for example Australia/Sydney."
             },
-            widget=forms.Select(
+            widget=TimeZoneSelect(
                 attrs={"aria-describedby": "time-zone-help", "autocomplete": "off"}
             ),
         )

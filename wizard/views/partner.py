@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -19,7 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from wizard import access, page_cache, selectors, services, steps
+from wizard import access, selectors, services, steps
 from wizard.autotask import AutotaskError, Busy, DeadlineExceeded, TimedOut
 from wizard.errors import UserFacingError
 from wizard.forms import form_class_for
@@ -181,7 +180,6 @@ def _render_step(
         "first_usage": first_usage,
         "time_zone": tenant.time_zone,
         "shows_dates": step.reads_dates,
-        "role": selectors.membership_role(request.user, tenant),
         "results": _grouped(current.progress.check_results),
         "picker": _picker(request, tenant, step, overview.has_credentials),
     }
@@ -192,28 +190,14 @@ def _render_step(
     return render(request, "wizard/step.html", context, status=status)
 
 
-def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
-    # A page kept in memory is served only after the session, the user, the membership and
-    # every row the page shows are found unchanged (one check in SQL; see page_cache).
-    cached = page_cache.lookup(request, code, step_key)
-    if cached is None:
-        return _step(request, code, step_key)
-    if settings.PAGE_CACHE_VERIFY:
-        page_cache.verify(cached, _step(request, code, step_key))
-    return cached
-
-
 @login_required
 @sensitive_post_parameters("secret")
 @require_http_methods(["GET", "POST"])
-def _step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     tenant = access.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
     if request.method == "GET":
-        pending = page_cache.prepare(request, code, step.key)
-        response = _render_step(request, tenant, step)
-        page_cache.store(pending, request, response)
-        return response
+        return _render_step(request, tenant, step)
 
     overview = selectors.wizard_overview(tenant)
     branch = step.branch_of(overview.get(step.key).progress.answers)
