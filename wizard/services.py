@@ -508,12 +508,13 @@ def verification_record(
         progress = _lock(tenant, step_key)
         progress.check_results = results
         progress.verified_at = verified_at or timezone.now()
-        if counts.get("fail"):
+        if counts.get(checks.CheckStatus.FAIL):
             progress.failed_verifications += 1
         else:
             progress.failed_verifications = 0
         Tenant.objects.filter(pk=tenant.pk).update(
-            last_verified_at=progress.verified_at, last_verification_status=checks.worst_of(results)
+            last_verified_at=progress.verified_at,
+            last_verification_status=checks.worst(results) or "",
         )
         if audited:
             audit(
@@ -523,7 +524,9 @@ def verification_record(
                 step_key=step_key,
                 detail={
                     "counts": counts,
-                    "failed": sorted({r["id"] for r in results if r["status"] == "fail"}),
+                    "failed": sorted(
+                        {r["id"] for r in results if r["status"] == checks.CheckStatus.FAIL}
+                    ),
                     **({"calls": calls} if calls is not None else {}),
                 },
             )
@@ -553,7 +556,6 @@ class AutotaskPaused(Exception):
 
 AUTH_FAILURES_BEFORE_PAUSE = 2
 AUTH_PAUSE = datetime.timedelta(minutes=15)
-CREDENTIAL_VERDICTS = {"authentication_failed", "unknown_username", "integration_code_rejected"}
 
 
 def _check_auth_pause(tenant: Tenant) -> None:
@@ -722,7 +724,7 @@ def verification_inputs(tenant: Tenant) -> checks.Inputs:
 
 NOT_RECHECKED = checks.CheckResult(
     "connection",
-    checks.UNKNOWN,
+    checks.CheckStatus.UNKNOWN,
     "Checked again in the review",
     evidence="Not checked: the API user could not connect (see step 3, The API user).",
 )
@@ -793,8 +795,13 @@ def step_verify(
             raise NothingToVerify(evaluation.TIME_ZONE_NEEDED)
         client = _client_for(tenant, "background" if background else "verify")
         if step_key == "review":
-            by_step = checks.run_all(client, inputs, postpone_above=postpone_above)
-            if list(by_step) == ["api-user"] and checks.worst(by_step["api-user"]) != checks.PASS:
+            by_step = checks.run(
+                client, inputs, background=background, postpone_above=postpone_above
+            )
+            if (
+                list(by_step) == ["api-user"]
+                and checks.worst(by_step["api-user"]) != checks.CheckStatus.PASS
+            ):
                 # No connection: the other steps' earlier verdicts no longer hold either.
                 for key in _verified_step_keys(tenant):
                     by_step.setdefault(key, [NOT_RECHECKED])
@@ -810,16 +817,16 @@ def step_verify(
                     )
             results = [r for rs in by_step.values() for r in rs]
         else:
-            results = checks.run_step(step_key, client, inputs)
+            results = checks.run(client, inputs, {step_key})[step_key]
         _remember_zone(tenant, client)
         stored = [r.as_dict() for r in results]
         _record_auth_outcome(
             tenant,
             rejected=any(r.error == "authentication_failed" for r in results),
-            refused=any(r.error in CREDENTIAL_VERDICTS for r in results),
+            refused=any(r.refused_credentials for r in results),
             accepted=bool(results)
-            and not any(r.error in CREDENTIAL_VERDICTS for r in results)
-            and any(r.status == checks.PASS for r in results),
+            and not any(r.refused_credentials for r in results)
+            and any(r.status == checks.CheckStatus.PASS for r in results),
         )
         verification_record(
             tenant=tenant, step_key=step_key, user=user, results=stored, calls=client.calls
@@ -986,7 +993,7 @@ def wizard_reset(
                 "state": p.state,
                 "answers": p.answers,
                 "checklist": p.checklist,
-                "results": checks.worst_of(p.check_results),
+                "results": checks.worst(p.check_results) or "",
                 "verified_at": p.verified_at.isoformat() if p.verified_at else None,
             }
             for p in rows

@@ -9,7 +9,9 @@ Reference: shared/reference/autotask-rest-api.md section 9 (probe order).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from wizard.autotask import (
@@ -22,14 +24,11 @@ from wizard.autotask import (
     Zone,
 )
 from wizard.checks.base import (
-    FAIL,
-    PASS,
-    UNKNOWN,
-    WARN,
     CheckResult,
     connection_result,
     from_error,
 )
+from wizard.checks.status import CheckStatus
 from wizard.steps import VENDOR_NAME
 
 WARN_USAGE = 0.5  # Autotask adds latency to every call from 50 % of the hourly threshold.
@@ -49,7 +48,9 @@ TITLES = {
 
 
 def _not_checked(check_id: str, because: str) -> CheckResult:
-    return CheckResult(check_id, UNKNOWN, TITLES[check_id], evidence=f"Not checked: {because}")
+    return CheckResult(
+        check_id, CheckStatus.UNKNOWN, TITLES[check_id], evidence=f"Not checked: {because}"
+    )
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def connect(client: AutotaskClient) -> Connection:
         results.append(
             CheckResult(
                 "auth.username",
-                FAIL,
+                CheckStatus.FAIL,
                 TITLES["auth.username"],
                 evidence=e.user_message,
                 fix=f"Open {USERS_PATH}, open the API user and copy its Username exactly.",
@@ -95,7 +96,7 @@ def connect(client: AutotaskClient) -> Connection:
     results.append(
         CheckResult(
             "auth.username",
-            PASS,
+            CheckStatus.PASS,
             TITLES["auth.username"],
             evidence=f"Autotask found the user in zone {zone.name or '(unnamed)'} ({zone.url}).",
         )
@@ -107,7 +108,7 @@ def connect(client: AutotaskClient) -> Connection:
         results.append(
             CheckResult(
                 "auth.secret",
-                FAIL,
+                CheckStatus.FAIL,
                 TITLES["auth.secret"],
                 evidence=e.user_message,
                 fix=(
@@ -134,7 +135,7 @@ def connect(client: AutotaskClient) -> Connection:
         results.append(
             CheckResult(
                 "auth.integration-code",
-                FAIL,
+                CheckStatus.FAIL,
                 TITLES["auth.integration-code"],
                 evidence=e.user_message,
                 fix=(
@@ -160,7 +161,7 @@ def connect(client: AutotaskClient) -> Connection:
     results.append(
         CheckResult(
             "auth.secret",
-            PASS,
+            CheckStatus.PASS,
             TITLES["auth.secret"],
             evidence="Autotask accepted the Username and Secret.",
         )
@@ -168,7 +169,7 @@ def connect(client: AutotaskClient) -> Connection:
     results.append(
         CheckResult(
             "auth.integration-code",
-            PASS,
+            CheckStatus.PASS,
             TITLES["auth.integration-code"],
             evidence="Autotask accepted Billing Sync's integration code together with this "
             "Username and Secret. Autotask's API does not show the user's Integration Vendor "
@@ -178,12 +179,13 @@ def connect(client: AutotaskClient) -> Connection:
     return Connection(results, zone, threshold)
 
 
-def fetch_company(client: AutotaskClient) -> dict[str, Any] | None | AutotaskError:
-    try:
-        # Reference: https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_Basic_Query_Calls.htm
-        return client.get("Companies", 0)
-    except AutotaskError as e:
-        return e
+COMPANY = "company"
+
+
+def reads(client: AutotaskClient) -> dict[str, Callable[[], Any]]:
+    """What this step reads after signing in: the partner's own company (company 0)."""
+    # Reference: https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_Basic_Query_Calls.htm
+    return {COMPANY: partial(client.get, "Companies", 0)}
 
 
 def judge_company(company: dict[str, Any] | None | AutotaskError, zone: Zone) -> CheckResult:
@@ -198,7 +200,7 @@ def judge_company(company: dict[str, Any] | None | AutotaskError, zone: Zone) ->
         # Billing Sync, which reads customers only. Autotask says 404 or item null alike.
         return CheckResult(
             "auth.company",
-            PASS,
+            CheckStatus.PASS,
             TITLES["auth.company"],
             evidence=f"Signed in to {where}. Your own company (company 0) is hidden from this "
             "API user, as expected with the guide's CRM setting (All for Customer and "
@@ -208,7 +210,7 @@ def judge_company(company: dict[str, Any] | None | AutotaskError, zone: Zone) ->
     name = str(company.get("companyName") or "(no name)")
     return CheckResult(
         "auth.company",
-        PASS,
+        CheckStatus.PASS,
         TITLES["auth.company"],
         evidence=f"Connected to {name} ({where}). If this is not your company, the "
         "credentials belong to another Autotask.",
@@ -223,20 +225,20 @@ def judge_threshold(threshold: Threshold) -> CheckResult:
     )
     if ratio >= 1:
         status, fix = (
-            FAIL,
+            CheckStatus.FAIL,
             "Autotask suspends the API at the threshold. Find the integration using it in "
             "Admin > Extensions & Integrations > Other Extensions & Tools > API Activity by "
             "Hour, then verify again.",
         )
     elif ratio >= WARN_USAGE:
         status, fix = (
-            WARN,
+            CheckStatus.WARN,
             "Above 50 % Autotask slows every API call down. See which integrations use the "
             "API in Admin > Extensions & Integrations > Other Extensions & Tools > API "
             "Activity by Hour.",
         )
     else:
-        status, fix = PASS, ""
+        status, fix = CheckStatus.PASS, ""
     return CheckResult("auth.threshold", status, TITLES["auth.threshold"], evidence=used, fix=fix)
 
 
@@ -256,10 +258,3 @@ def finish(
         judge_company(company, connection.zone),
         judge_threshold(connection.threshold),
     ]
-
-
-def run(client: AutotaskClient) -> list[CheckResult]:
-    connection = connect(client)
-    if not connection.ok:
-        return connection.results
-    return finish(connection, fetch_company(client))
