@@ -15,20 +15,8 @@ from typing import Any
 
 import requests
 
-from wizard.autotask.errors import (
-    AuthenticationFailed,
-    AutotaskError,
-    BrokenAnswer,
-    IntegrationCodeRejected,
-    NotFound,
-    PermissionDenied,
-    RequestRejected,
-    ServerError,
-    ThreadLimitExceeded,
-    Throttled,
-    Unavailable,
-    UnknownUsername,
-)
+from wizard.autotask import errors
+from wizard.autotask.errors import AutotaskError
 
 # Autotask's wording, matched case-insensitively as substrings.
 ZONE_UNKNOWN_TEXT = "zone information could not be determined"
@@ -92,44 +80,43 @@ def error_from_response(
     status = response.status_code
     raw = response.content if body is None else body
     raw = raw or b""
-    errors = extract_errors(raw)
-    texts = errors or []
+    texts = extract_errors(raw) or []
     context: dict[str, Any] = {"status": status, "errors": texts, "endpoint": endpoint}
 
     # The thread limit can arrive with any status, so it is recognised before the status.
     sniff = (" ".join(texts) + " " + raw[:_MAX_SNIFFED_BYTES].decode("utf-8", "replace")).lower()
     if any(marker in sniff for marker in THREAD_LIMIT_TEXTS):
-        return ThreadLimitExceeded(**context)
+        return errors.ThreadLimitExceeded(**context)
 
     joined = " ".join(texts).lower()
     if status == 401:
-        return AuthenticationFailed(**context)
+        return errors.AuthenticationFailed(**context)
     if status == 403:
-        return PermissionDenied(**context)
+        return errors.PermissionDenied(**context)
     if status == 404:
-        return NotFound(**context)
+        return errors.NotFound(**context)
     if status == 429:
-        return Throttled(
+        return errors.Throttled(
             retry_after=parse_retry_after(response.headers.get("Retry-After")), **context
         )
     if 500 <= status < 600 and texts:
         if ZONE_UNKNOWN_TEXT in joined:
-            return UnknownUsername(**context)
+            return errors.UnknownUsername(**context)
         if INTEGRATION_CODE_TEXT in joined:
-            return IntegrationCodeRejected(**context)
+            return errors.IntegrationCodeRejected(**context)
         if PERMISSION_TEXT in joined:
-            return PermissionDenied(**context)
+            return errors.PermissionDenied(**context)
         if status in (502, 503, 504):
-            return Unavailable(**context)
-        return ServerError(**context)
+            return errors.Unavailable(**context)
+        return errors.ServerError(**context)
     if 500 <= status < 600:
         # Gateways, maintenance pages, HTML error pages, empty bodies: transient as far as we know.
-        return Unavailable(**context)
+        return errors.Unavailable(**context)
     if 400 <= status < 500:
-        return RequestRejected(**context)
+        return errors.RequestRejected(**context)
     if 300 <= status < 400:
         # Redirects are never followed: custom credential headers would go along to the new host.
-        return BrokenAnswer(detail=f"an unexpected redirect (HTTP {status})", **context)
+        return errors.BrokenAnswer(detail=f"an unexpected redirect (HTTP {status})", **context)
     if _looks_like_html(raw):
-        return BrokenAnswer(detail="an HTML page where data was expected", **context)
-    return BrokenAnswer(detail=f"an unexpected HTTP status {status}", **context)
+        return errors.BrokenAnswer(detail="an HTML page where data was expected", **context)
+    return errors.BrokenAnswer(detail=f"an unexpected HTTP status {status}", **context)

@@ -12,16 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from wizard.autotask import types
 from wizard.autotask.errors import BrokenAnswer, UnexpectedValue
-from wizard.autotask.types import (
-    AccessLevel,
-    EntityAccess,
-    FieldInfo,
-    Page,
-    PicklistValue,
-    Threshold,
-    Zone,
-)
 
 
 def origin(url: str) -> tuple[str, str, int] | None:
@@ -54,7 +46,7 @@ def count_field(data: Any, key: str) -> int | None:
     return None
 
 
-def parse_zone(data: Any, endpoint: str, *, lookup_url: str) -> Zone:
+def parse_zone(data: Any, endpoint: str, *, lookup_url: str) -> types.Zone:
     """The zone from zoneInformation; never a plain-HTTP zone when looked up over HTTPS."""
     url = data.get("url") if isinstance(data, dict) else None
     where = origin(url) if isinstance(url, str) else None
@@ -66,7 +58,7 @@ def parse_zone(data: Any, endpoint: str, *, lookup_url: str) -> Zone:
         raise BrokenAnswer(detail="an insecure zone address", endpoint=endpoint)
     assert isinstance(data, dict)
     name, web_url, ci = data.get("zoneName"), data.get("webUrl"), data.get("ci")
-    return Zone(
+    return types.Zone(
         name=name if isinstance(name, str) else "",
         # Used exactly as given (case included); only a missing trailing slash is added.
         url=url if url.endswith("/") else url + "/",
@@ -75,13 +67,13 @@ def parse_zone(data: Any, endpoint: str, *, lookup_url: str) -> Zone:
     )
 
 
-def parse_threshold(data: Any, endpoint: str) -> Threshold:
+def parse_threshold(data: Any, endpoint: str) -> types.Threshold:
     limit = count_field(data, "externalRequestThreshold")
     timeframe = count_field(data, "requestThresholdTimeframe")
     current = count_field(data, "currentTimeframeRequestCount")
     if limit is None or timeframe is None or current is None:
         raise BrokenAnswer(detail="no usage threshold in the answer", endpoint=endpoint)
-    return Threshold(limit=limit, timeframe_minutes=timeframe, current_count=current)
+    return types.Threshold(limit=limit, timeframe_minutes=timeframe, current_count=current)
 
 
 def parse_item(data: Any, endpoint: str) -> dict[str, Any] | None:
@@ -96,7 +88,7 @@ def parse_item(data: Any, endpoint: str) -> dict[str, Any] | None:
     return item
 
 
-def parse_page(data: Any, endpoint: str) -> Page:
+def parse_page(data: Any, endpoint: str) -> types.Page:
     items = data.get("items") if isinstance(data, dict) else None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise BrokenAnswer(detail="no list of records in the answer", endpoint=endpoint)
@@ -107,10 +99,10 @@ def parse_page(data: Any, endpoint: str) -> Page:
         raise BrokenAnswer(detail="unreadable paging details", endpoint=endpoint)
     if next_url is not None and (not isinstance(next_url, str) or not next_url.strip()):
         raise BrokenAnswer(detail="an unreadable next-page link", endpoint=endpoint)
-    return Page(items=items, next_page_url=next_url)
+    return types.Page(items=items, next_page_url=next_url)
 
 
-def parse_entity_access(entity: str, data: Any, endpoint: str) -> EntityAccess:
+def parse_entity_access(entity: str, data: Any, endpoint: str) -> types.EntityAccess:
     """The levels come back as names ("None", "All", "Restricted") although documented as
     0/1/2; both are read. One unreadable level makes this entity's answer an UnexpectedValue,
     so only the checks on this entity become unknown."""
@@ -118,10 +110,10 @@ def parse_entity_access(entity: str, data: Any, endpoint: str) -> EntityAccess:
     flags = ("canQuery", "canCreate", "canUpdate", "canDelete")
     if not isinstance(info, dict) or not all(isinstance(info.get(k), bool) for k in flags):
         raise BrokenAnswer(detail="no entity information in the answer", endpoint=endpoint)
-    levels: dict[str, AccessLevel] = {}
+    levels: dict[str, types.AccessLevel] = {}
     for op in ("Query", "Create", "Update", "Delete"):
         raw = info.get(f"userAccessFor{op}")
-        level = AccessLevel.parse(raw)
+        level = types.AccessLevel.parse(raw)
         if level is None:
             # Quote at most a short, printable excerpt: this text reaches the partner.
             shown = repr(raw)[:40] if isinstance(raw, str | int | float) else "nothing"
@@ -130,7 +122,7 @@ def parse_entity_access(entity: str, data: Any, endpoint: str) -> EntityAccess:
                 endpoint=endpoint,
             )
         levels[op.lower()] = level
-    return EntityAccess(
+    return types.EntityAccess(
         entity=entity,
         can_query=info["canQuery"],
         can_create=info["canCreate"],
@@ -143,7 +135,7 @@ def parse_entity_access(entity: str, data: Any, endpoint: str) -> EntityAccess:
     )
 
 
-def parse_fields(data: Any, endpoint: str) -> list[FieldInfo]:
+def parse_fields(data: Any, endpoint: str) -> list[types.FieldInfo]:
     raw_fields = data.get("fields") if isinstance(data, dict) else None
     if not isinstance(raw_fields, list):
         raise BrokenAnswer(detail="no field list in the answer", endpoint=endpoint)
@@ -156,7 +148,7 @@ def parse_fields(data: Any, endpoint: str) -> list[FieldInfo]:
     ]
 
 
-def _parse_field(raw: dict[str, Any]) -> FieldInfo:
+def _parse_field(raw: dict[str, Any]) -> types.FieldInfo:
     try:
         picklist = tuple(_parse_choices(raw.get("picklistValues") or []))
         unreadable = False
@@ -164,7 +156,7 @@ def _parse_field(raw: dict[str, Any]) -> FieldInfo:
         # One malformed entry makes this field's picklist unknown, and nothing else: the
         # checks that need it say so, the others go on (reference, picklists).
         picklist, unreadable = (), True
-    return FieldInfo(
+    return types.FieldInfo(
         name=raw["name"],
         data_type=str(raw.get("dataType") or ""),
         is_picklist=bool(raw.get("isPickList")),
@@ -173,7 +165,7 @@ def _parse_field(raw: dict[str, Any]) -> FieldInfo:
     )
 
 
-def _parse_choices(choices: Any) -> Iterator[PicklistValue]:
+def _parse_choices(choices: Any) -> Iterator[types.PicklistValue]:
     """The picklist entries; ValueError if any of them cannot be read."""
     if not isinstance(choices, list):
         raise ValueError("picklistValues is not a list")
@@ -187,4 +179,4 @@ def _parse_choices(choices: Any) -> Iterator[PicklistValue]:
         if not isinstance(value, str) or not isinstance(label, str):
             raise ValueError("a picklist entry without a value or a label")
         active = choice.get("isActive", True)
-        yield PicklistValue(value=value, label=label, is_active=active is not False)
+        yield types.PicklistValue(value=value, label=label, is_active=active is not False)

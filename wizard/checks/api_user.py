@@ -53,6 +53,22 @@ def _not_checked(check_id: str, because: str) -> CheckResult:
     )
 
 
+def _refused(
+    check_id: str, error: AutotaskError, fix: str, *, because: str, not_reached: tuple[str, ...]
+) -> list[CheckResult]:
+    """Autotask refused the sign-in at ``check_id``: that fails, the checks after it were not
+    made (``because`` says why)."""
+    failed = CheckResult(
+        check_id,
+        CheckStatus.FAIL,
+        TITLES[check_id],
+        evidence=error.user_message,
+        fix=fix,
+        error=error.code,
+    )
+    return [failed, *(_not_checked(k, because) for k in not_reached)]
+
+
 @dataclass(frozen=True)
 class Connection:
     """The outcome of signing in: results so far, and what later checks need."""
@@ -72,22 +88,20 @@ def connect(client: AutotaskClient) -> Connection:
     try:
         zone = client.discover_zone()
     except UnknownUsername as e:
-        results.append(
-            CheckResult(
-                "auth.username",
-                CheckStatus.FAIL,
-                TITLES["auth.username"],
-                evidence=e.user_message,
-                fix=f"Open {USERS_PATH}, open the API user and copy its Username exactly.",
-                error=e.code,
-            )
-        )
+        fix = f"Open {USERS_PATH}, open the API user and copy its Username exactly."
         return Connection(
-            results
-            + [
-                _not_checked(k, "the username is not known.")
-                for k in ("auth.secret", "auth.integration-code", "auth.company", "auth.threshold")
-            ]
+            _refused(
+                "auth.username",
+                e,
+                fix,
+                because="the username is not known.",
+                not_reached=(
+                    "auth.secret",
+                    "auth.integration-code",
+                    "auth.company",
+                    "auth.threshold",
+                ),
+            )
         )
     except AutotaskError as e:
         if e.transport:
@@ -105,53 +119,35 @@ def connect(client: AutotaskClient) -> Connection:
     try:
         threshold = client.get_threshold()
     except AuthenticationFailed as e:
-        results.append(
-            CheckResult(
-                "auth.secret",
-                CheckStatus.FAIL,
-                TITLES["auth.secret"],
-                evidence=e.user_message,
-                fix=(
-                    f"In {USERS_PATH}, open the API user: check Active is ticked and Locked is "
-                    f"not, and that Integration Vendor is '{VENDOR_NAME}'. If the Secret may be "
-                    "wrong, generate a new one, save it, and enter it here."
-                ),
-                error=e.code,
-            )
+        fix = (
+            f"In {USERS_PATH}, open the API user: check Active is ticked and Locked is not, and "
+            f"that Integration Vendor is '{VENDOR_NAME}'. If the Secret may be wrong, generate a "
+            "new one, save it, and enter it here."
         )
-        return Connection(
-            results
-            + [
-                _not_checked(k, "Autotask did not accept the credentials.")
-                for k in ("auth.integration-code", "auth.company", "auth.threshold")
-            ]
+        refused = _refused(
+            "auth.secret",
+            e,
+            fix,
+            because="Autotask did not accept the credentials.",
+            not_reached=("auth.integration-code", "auth.company", "auth.threshold"),
         )
+        return Connection(results + refused)
     except IntegrationCodeRejected as e:
         # Autotask does not document whether it checks the code or the Secret first, so the
         # Secret is not declared good here: it simply was not reached.
-        results.append(
-            _not_checked("auth.secret", "Autotask stopped at the integration code first.")
+        fix = (
+            f"In {USERS_PATH}, open the API user, set Integration Vendor to '{VENDOR_NAME}', "
+            "click Save & Close, wait a few minutes, verify again."
         )
-        results.append(
-            CheckResult(
-                "auth.integration-code",
-                CheckStatus.FAIL,
-                TITLES["auth.integration-code"],
-                evidence=e.user_message,
-                fix=(
-                    f"In {USERS_PATH}, open the API user, set Integration Vendor to "
-                    f"'{VENDOR_NAME}', click Save & Close, wait a few minutes, verify again."
-                ),
-                error=e.code,
-            )
+        refused = _refused(
+            "auth.integration-code",
+            e,
+            fix,
+            because="Autotask rejected the integration code.",
+            not_reached=("auth.company", "auth.threshold"),
         )
-        return Connection(
-            results
-            + [
-                _not_checked(k, "Autotask rejected the integration code.")
-                for k in ("auth.company", "auth.threshold")
-            ]
-        )
+        secret = _not_checked("auth.secret", "Autotask stopped at the integration code first.")
+        return Connection([*results, secret, *refused])
     except AutotaskError as e:
         if e.transport:
             # Throttled, thread limit, timeout: no verdict on the Secret either way.

@@ -12,16 +12,8 @@ from typing import Any
 
 from wizard.autotask import AutotaskError
 from wizard.checks.base import CheckResult
-from wizard.checks.contracts.common import (
-    CONTRACTS_EDIT,
-    About,
-    check_contract,
-    date_of,
-    day,
-    in_zone,
-    load_failed,
-    time_zone_missing,
-)
+from wizard.checks.contracts import common
+from wizard.checks.contracts.common import About
 from wizard.checks.contracts.load import FIXED_PRICE, LoadResult, Picklists
 from wizard.checks.status import CheckStatus
 
@@ -42,16 +34,16 @@ def judge_annual(
     time_zone: str,
 ) -> list[CheckResult]:
     if isinstance(loaded, AutotaskError):
-        return [load_failed(loaded)]
+        return [common.load_failed(loaded)]
     available = _fixed_price_available(loaded.picklists)
     results = [available]
     if available.status == CheckStatus.FAIL:
         # No contract can be of a type the tenant does not offer: nothing more to check.
         return results
     if not time_zone:
-        results.append(time_zone_missing())
+        results.append(common.time_zone_missing())
     for row in rows:
-        out, contract, about = check_contract(row, loaded, FIXED_PRICE, today, time_zone)
+        out, contract, about = common.check_contract(row, loaded, FIXED_PRICE, today, time_zone)
         results += out
         if contract is not None and time_zone:
             results.append(_dates(about, contract, time_zone))
@@ -79,17 +71,20 @@ def _fixed_price_available(picklists: Picklists) -> CheckResult:
 
 
 def _dates(about: About, contract: dict[str, Any], time_zone: str) -> CheckResult:
-    start = date_of(contract.get("startDate"), time_zone)
-    end = date_of(contract.get("endDate"), time_zone)
+    start = common.date_of(contract.get("startDate"), time_zone)
+    end = common.date_of(contract.get("endDate"), time_zone)
     if start is None or (end is not None and end < start):
         return about.result(
             "contract.dates",
             CheckStatus.FAIL,
             DATES_TITLE,
             "The start date is missing or after the end date.",
-            f"{CONTRACTS_EDIT}: correct Start Date and End Date.",
+            f"{common.CONTRACTS_EDIT}: correct Start Date and End Date.",
         )
-    ends = f", ends {day(end)}." if end else ", no end date."
+    ends = f", ends {common.day(end)}." if end else ", no end date."
     return about.result(
-        "contract.dates", CheckStatus.PASS, DATES_TITLE, f"Starts {in_zone(start, time_zone)}{ends}"
+        "contract.dates",
+        CheckStatus.PASS,
+        DATES_TITLE,
+        f"Starts {common.in_zone(start, time_zone)}{ends}",
     )

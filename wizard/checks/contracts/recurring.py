@@ -12,16 +12,8 @@ from typing import Any
 
 from wizard.autotask import AutotaskError
 from wizard.checks.base import CheckResult
-from wizard.checks.contracts.common import (
-    CONTRACTS_EDIT,
-    About,
-    check_contract,
-    date_of,
-    day,
-    in_zone,
-    load_failed,
-    time_zone_missing,
-)
+from wizard.checks.contracts import common
+from wizard.checks.contracts.common import About
 from wizard.checks.contracts.load import RECURRING, LoadResult
 from wizard.checks.status import CheckStatus
 from wizard.steps import SYNC_START_MOST_RECENT, first_usage_date
@@ -39,14 +31,14 @@ def judge_recurring(
     time_zone: str,
 ) -> list[CheckResult]:
     if isinstance(loaded, AutotaskError):
-        return [load_failed(loaded)]
+        return [common.load_failed(loaded)]
     first_usage = first_usage_date(sync_start, today)
-    results: list[CheckResult] = [] if time_zone else [time_zone_missing()]
+    results: list[CheckResult] = [] if time_zone else [common.time_zone_missing()]
     for row in rows:
-        out, contract, about = check_contract(row, loaded, RECURRING, today, time_zone)
+        out, contract, about = common.check_contract(row, loaded, RECURRING, today, time_zone)
         results += out
         if contract is not None and time_zone:
-            start = date_of(contract.get("startDate"), time_zone)
+            start = common.date_of(contract.get("startDate"), time_zone)
             results.append(_start(about, start, first_usage, sync_start, time_zone))
             if start is not None:
                 results.append(_first_of_month(about, start, time_zone))
@@ -60,8 +52,9 @@ def _start(
     sync_start: str,
     time_zone: str,
 ) -> CheckResult:
+    usage_from = common.day(first_usage)
     if start is None or start > first_usage:
-        when = f"starts on {in_zone(start, time_zone)}" if start else "has no start date"
+        when = f"starts on {common.in_zone(start, time_zone)}" if start else "has no start date"
         later = (
             ", or start the sync with the next invoice."
             if sync_start == SYNC_START_MOST_RECENT
@@ -71,33 +64,33 @@ def _start(
             "contract.start-date",
             CheckStatus.FAIL,
             START_TITLE,
-            f"The contract {when}; the sync copies usage from {day(first_usage)} (billing in "
-            "arrears).",
-            f"{CONTRACTS_EDIT}: set Start Date to {day(first_usage)} or earlier{later}",
+            f"The contract {when}; the sync copies usage from {usage_from} (billing in arrears).",
+            f"{common.CONTRACTS_EDIT}: set Start Date to {usage_from} or earlier{later}",
         )
     return about.result(
         "contract.start-date",
         CheckStatus.PASS,
         START_TITLE,
-        f"Starts {in_zone(start, time_zone)}; usage is synced from {day(first_usage)}.",
+        f"Starts {common.in_zone(start, time_zone)}; usage is synced from {usage_from}.",
     )
 
 
 def _first_of_month(about: About, start: datetime.date, time_zone: str) -> CheckResult:
+    starts = common.in_zone(start, time_zone)
     if start.day != 1:
         return about.result(
             "contract.start-first-of-month",
             CheckStatus.WARN,
             FIRST_TITLE,
-            f"It starts on {in_zone(start, time_zone)}, the {_ordinal(start.day)} of the month, "
-            "so Autotask prorates the first period and adds prorated line items.",
-            f"Set Start Date to the 1st ({day(start.replace(day=1))}).",
+            f"It starts on {starts}, the {_ordinal(start.day)} of the month, so Autotask "
+            "prorates the first period and adds prorated line items.",
+            f"Set Start Date to the 1st ({common.day(start.replace(day=1))}).",
         )
     return about.result(
         "contract.start-first-of-month",
         CheckStatus.PASS,
         FIRST_TITLE,
-        f"Starts {in_zone(start, time_zone)}: no prorated line items.",
+        f"Starts {starts}: no prorated line items.",
     )
 
 
