@@ -20,7 +20,8 @@ def test_statuses_are_declared_worst_first_with_the_pages_labels() -> None:
 
 def test_a_status_is_its_stored_string() -> None:
     # Templates and stored dicts compare plain strings: a status must equal its value.
-    assert CheckStatus.FAIL == "fail" and f"{CheckStatus.FAIL}" == "fail"
+    stored: dict[str, str] = {"status": "fail"}
+    assert stored["status"] == CheckStatus.FAIL and f"{CheckStatus.FAIL}" == "fail"
     assert "warn" in {CheckStatus.WARN} and CheckStatus.WARN in {"warn"}
 
 
