@@ -52,7 +52,7 @@ def full_verification() -> None:
     """1. One tenant, three customers: Autotask calls, and wall time / slowest call."""
     from wizard import checks
     from wizard.autotask import AutotaskClient, Credentials, build_session
-    from wizard.autotask.sandbox import (
+    from wizard.sandbox import (
         DEFAULT_TIME_ZONE,
         SANDBOX_SECRET,
         Sandbox,
@@ -109,7 +109,7 @@ def full_verification() -> None:
     first = time.perf_counter() - start
     first_calls = sandbox.request_count()
     # A full verification (the review, or the daily re-check): the zone is stored with the
-    # credential since the api-user step was verified (services._client_for), every other
+    # credential since the api-user step was verified (services.autotask.client_for), every other
     # cache is empty: a new client, as after a restart or a day later.
     client = AutotaskClient(
         Credentials("healthy@sandbox.example", SANDBOX_SECRET, "BENCH-CODE"),
@@ -443,7 +443,7 @@ def hanging_autotask() -> None:
     from django.contrib.auth.models import User
 
     from wizard import services
-    from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
+    from wizard.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
 
     call_command("migrate", verbosity=0)
     hanging_user, other_user = "healthy@sandbox.example", "full-default@sandbox.example"
@@ -579,7 +579,7 @@ def reverify_many() -> None:
 
     import psycopg
 
-    from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
+    from wizard.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
 
     count = int(os.environ.get("BENCH_TENANTS", "1000"))
     try:

@@ -8,9 +8,9 @@ from django.contrib.auth.models import Group, Permission, User
 
 from tests.conftest import make_user
 from wizard import services, steps
-from wizard.autotask.sandbox import SANDBOX_SECRET
 from wizard.management.commands.seed_demo import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP
 from wizard.models import StepProgress, Tenant
+from wizard.sandbox import SANDBOX_SECRET
 
 HEALTHY = "healthy@sandbox.example"
 

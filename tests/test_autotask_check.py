@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
-from wizard.autotask.sandbox import SANDBOX_SECRET, SCENARIOS
+from wizard.sandbox import SANDBOX_SECRET, SCENARIOS
 
 
 @pytest.fixture(autouse=True)

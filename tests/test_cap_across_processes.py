@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.autotask.sandbox import Sandbox, serve, zone_information_url
+from wizard.sandbox import Sandbox, serve, zone_information_url
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = "healthy@sandbox.example"

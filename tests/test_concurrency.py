@@ -16,8 +16,9 @@ from django.core.cache import cache
 from django.db import connection
 
 from wizard import checks, services
-from wizard.autotask.sandbox import SANDBOX_SECRET
 from wizard.models import AuditEvent, StepProgress, Tenant
+from wizard.sandbox import SANDBOX_SECRET
+from wizard.services.credentials import record_auth_outcome
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -137,8 +138,8 @@ def test_a_double_submitted_verification_runs_once(settings, tenant, owner, monk
 
 def test_simultaneous_rejected_logins_both_count(tenant) -> None:
     race(
-        lambda: services._record_auth_outcome(tenant, rejected=True, accepted=False),
-        lambda: services._record_auth_outcome(tenant, rejected=True, accepted=False),
+        lambda: record_auth_outcome(tenant, rejected=True, accepted=False),
+        lambda: record_auth_outcome(tenant, rejected=True, accepted=False),
     )
     tenant.refresh_from_db()
     assert tenant.auth_failures == 2

@@ -14,7 +14,8 @@ def check_ids() -> set[str]:
     ids: set[str] = set()
     for path in (ROOT / "wizard" / "checks").rglob("*.py"):
         ids |= set(CHECK_ID.findall(path.read_text()))
-    ids |= set(CHECK_ID.findall((ROOT / "wizard" / "services.py").read_text()))
+    for path in sorted((ROOT / "wizard" / "services").glob("*.py")):
+        ids |= set(CHECK_ID.findall(path.read_text()))
     return ids
 
 

@@ -21,8 +21,8 @@ from django.test import Client
 from tests.conftest import PASSWORD, make_user
 from tests.logcapture import everything_logged, records_kept
 from wizard import steps
-from wizard.autotask.sandbox import SANDBOX_SECRET
 from wizard.models import Membership, StepProgress
+from wizard.sandbox import SANDBOX_SECRET
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from django.core.management import call_command
 from tests.factories import fill_in
 from wizard import reverify, services
 from wizard.autotask import limits
-from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox
 from wizard.models import AuditEvent, StepProgress, Tenant
+from wizard.sandbox import SANDBOX_SECRET, Sandbox
+from wizard.sandbox import adapter as sandbox_adapter
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def sandbox(settings, monkeypatch) -> Sandbox:
         base_url="https://webservices-sandbox.autotask.test/ATServicesRest/",
         threshold_latency=False,
     )
-    monkeypatch.setattr(services, "default_sandbox", lambda _code: box)
+    monkeypatch.setattr(sandbox_adapter, "default_sandbox", lambda _code: box)
     return box
 
 
@@ -189,7 +190,7 @@ def test_unknown_tenant_and_bad_concurrency_are_errors() -> None:
 
 
 def test_an_unreachable_autotask_is_not_read_as_recovery(
-    sandbox, owner, manager, django_capture_on_commit_callbacks, monkeypatch
+    sandbox, owner, manager, django_capture_on_commit_callbacks, monkeypatch, settings
 ) -> None:
     tenant = finished_tenant("Outage", owner, manager)
     sandbox.set_access(USER, "Contracts", update=0)
@@ -207,7 +208,7 @@ def test_an_unreachable_autotask_is_not_read_as_recovery(
         raise requests.exceptions.ConnectTimeout("down")
 
     monkeypatch.setattr(requests.Session, "request", down)
-    monkeypatch.setattr(services, "_pause", lambda _s: None)
+    settings.AUTOTASK_BACKOFF_SECONDS = 0
     cache.clear()  # the zone must be looked up again, and fails too
     with django_capture_on_commit_callbacks(execute=True):
         out = run_command()

@@ -20,9 +20,9 @@ from django.db import connection
 from django.test import Client
 
 from wizard import crypto, services, steps
-from wizard.autotask.sandbox import SANDBOX_SECRET, default_sandbox
 from wizard.logging import RedactSecretsFilter, redact
 from wizard.models import AuditEvent, AutotaskCredential, StepProgress, Tenant
+from wizard.sandbox import SANDBOX_SECRET, default_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 PROD_ENV = {
@@ -248,7 +248,7 @@ def test_an_error_page_shows_nothing_of_the_request(owner, tenant, monkeypatch) 
     def boom(**_kwargs):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(services, "credentials_save", boom)
+    monkeypatch.setattr(services.answers, "credentials_save", boom)
     c = Client(raise_request_exception=False)
     c.force_login(owner)
     r = c.post(

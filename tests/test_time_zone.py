@@ -13,9 +13,10 @@ from django.core.management import call_command
 from tests.factories import fill_in
 from wizard import checks, selectors, services
 from wizard.autotask import limits
-from wizard.autotask.sandbox import Sandbox
-from wizard.evaluation import TIME_ZONE_NEEDED
-from wizard.models import AuditEvent, StepProgress, Tenant
+from wizard.models import AuditEvent, AutotaskCredential, StepProgress, Tenant
+from wizard.sandbox import Sandbox
+from wizard.sandbox import adapter as sandbox_adapter
+from wizard.steps import time_zone_needed
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def sandbox(settings, monkeypatch) -> Sandbox:
         base_url="https://webservices-sandbox.autotask.test/ATServicesRest/",
         threshold_latency=False,
     )
-    monkeypatch.setattr(services, "default_sandbox", lambda _code: box)
+    monkeypatch.setattr(sandbox_adapter, "default_sandbox", lambda _code: box)
     return box
 
 
@@ -118,8 +119,8 @@ def test_the_account_step_needs_the_time_zone(tenant) -> None:
 def test_without_a_time_zone_contract_steps_ask_for_it_and_call_nobody(tenant, sandbox) -> None:
     fill_in(tenant, tick=True, time_zone="", annual=((101, 2012),))
     view = selectors.wizard_overview(tenant)
-    assert TIME_ZONE_NEEDED in view.get("recurring-contract").evaluation.blockers
-    assert TIME_ZONE_NEEDED in view.get("annual-contract").evaluation.blockers
+    assert time_zone_needed() in view.get("recurring-contract").evaluation.blockers
+    assert time_zone_needed() in view.get("annual-contract").evaluation.blockers
     sandbox.reset_counts()
     for key in ("recurring-contract", "annual-contract"):
         with pytest.raises(services.NothingToVerify, match="time zone in step 1"):
@@ -225,9 +226,7 @@ def test_seed_demo_tenants_have_time_zones_and_verify_in_them(sandbox) -> None:
     }
     done = Tenant.objects.get(name="Tailspin Cloud")
     assert done.current_step_index == 7
-    assert StepProgress.objects.get(tenant=done, step_key="api-user").answers["username"] == (
-        "america@sandbox.example"
-    )
+    assert AutotaskCredential.objects.get(tenant=done).username == "america@sandbox.example"
     attention = Tenant.objects.get(name="Fabrikam Networks")
     assert state(attention, "recurring-contract") == "needs_attention"
     evidence = next(

@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 
 from wizard import services
-from wizard.autotask.sandbox import SANDBOX_SECRET
 from wizard.models import AuditEvent, Tenant
+from wizard.sandbox import SANDBOX_SECRET
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[1]

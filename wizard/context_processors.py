@@ -5,7 +5,19 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from wizard.sandbox import SANDBOX_SECRET, SCENARIOS
+
 
 def sandbox(request: HttpRequest) -> dict[str, Any]:
-    """Lets every page say plainly when it talks to the emulated Autotask, not a real one."""
-    return {"AUTOTASK_SANDBOX": settings.AUTOTASK_SANDBOX}
+    """Lets every page say plainly when it talks to the emulated Autotask, not a real one.
+
+    While the sandbox is on, the API user's form also lists the scenario usernames and their
+    Secret (``sandbox_scenarios``, ``sandbox_secret``); with it off, neither is in the context.
+    """
+    if not settings.AUTOTASK_SANDBOX:
+        return {"AUTOTASK_SANDBOX": False}
+    return {
+        "AUTOTASK_SANDBOX": True,
+        "sandbox_scenarios": tuple(SCENARIOS.values()),
+        "sandbox_secret": SANDBOX_SECRET,
+    }

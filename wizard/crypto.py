@@ -10,9 +10,16 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from wizard.errors import UserFacingError
 
-class SecretUnreadable(Exception):
+
+class SecretUnreadable(UserFacingError):
     """A stored token could not be decrypted with any configured key."""
+
+    default_message = (
+        "The stored Secret can no longer be read (the encryption keys changed). Enter the "
+        "Secret again on the API user step."
+    )
 
 
 def _fernet() -> MultiFernet:
@@ -38,9 +45,7 @@ def decrypt_secret(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
     except InvalidToken as e:
-        raise SecretUnreadable(
-            "The stored Secret cannot be decrypted with the configured keys."
-        ) from e
+        raise SecretUnreadable() from e
 
 
 def reencrypt_secret(token: str) -> str:
@@ -48,6 +53,4 @@ def reencrypt_secret(token: str) -> str:
     try:
         return _fernet().rotate(token.encode("ascii")).decode("ascii")
     except InvalidToken as e:
-        raise SecretUnreadable(
-            "The stored Secret cannot be decrypted with the configured keys."
-        ) from e
+        raise SecretUnreadable() from e

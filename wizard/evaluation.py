@@ -8,7 +8,7 @@ can mark a step done by hand.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +17,6 @@ from wizard.checks import CheckResult, CheckStatus
 from wizard.models import StepState
 
 WAITING_FOR_VERIFICATION = "Waiting for verification against your Autotask."
-TIME_ZONE_NEEDED = (
-    "Choose your Autotask's time zone in step 1 (Your Autotask account): contract dates are "
-    "read in it."
-)
 
 
 @dataclass(frozen=True)
@@ -32,70 +28,28 @@ class Evaluation:
     checklist_total: int
 
 
-def needs_verification(step: steps.Step, answers: dict[str, Any]) -> bool:
-    # Declaring "no annual customers" leaves nothing in Autotask to check.
-    return step.verifies and not (
-        step.key == "annual-contract" and answers.get("has_annual") == "no"
-    )
-
-
-def input_blockers(
-    step: steps.Step,
-    answers: dict[str, Any],
-    *,
-    has_credentials: bool,
-    time_zone_set: bool = True,
-) -> list[str]:
-    out: list[str] = []
-    if step.key == "account":
-        if answers.get("branch") not in {"new", "existing"}:
-            out.append("Choose whether you need a new Autotask account or already have one.")
-        if not time_zone_set:
-            out.append("Choose the time zone your Autotask works in.")
-    elif step.key == "api-user":
-        if not answers.get("username"):
-            out.append("Enter the API user's Username.")
-        if not has_credentials:
-            out.append("Enter the API user's Secret.")
-    elif step.key == "recurring-contract":
-        if answers.get("sync_start") not in {steps.SYNC_START_MOST_RECENT, steps.SYNC_START_NEXT}:
-            out.append("Choose whether the sync starts with the most recent or the next invoice.")
-        if not answers.get("customers"):
-            out.append("Add at least one customer and its Recurring Service contract.")
-        if not time_zone_set:
-            out.append(TIME_ZONE_NEEDED)
-    elif step.key == "annual-contract":
-        has_annual = answers.get("has_annual")
-        if has_annual not in {"yes", "no"}:
-            out.append("Tell us whether any customer has Seat Based Annual subscriptions.")
-        elif has_annual == "yes" and not answers.get("contracts"):
-            out.append("Add the Fixed Price contract of at least one annual customer.")
-        if has_annual == "yes" and not time_zone_set:
-            out.append(TIME_ZONE_NEEDED)
-    return out
+def needs_verification(step: steps.Step, answers: Mapping[str, Any]) -> bool:
+    return step.verifies and step.verification_wanted(answers)
 
 
 def evaluate(
     step: steps.Step,
     *,
     state: str,
-    answers: dict[str, Any],
+    answers: Mapping[str, Any],
     checklist: Sequence[str],
-    check_results: Sequence[dict[str, Any]],
-    has_credentials: bool,
+    check_results: Sequence[Mapping[str, Any]],
+    facts: steps.Facts,
     unfinished_before: Sequence[str] = (),
-    time_zone_set: bool = True,
 ) -> Evaluation:
     required = [i.id for i in step.checklist_for(step.branch_of(answers))]
     ticked = [i for i in required if i in checklist]
     if state == StepState.SKIPPED:
         return Evaluation(StepState.SKIPPED, (), len(ticked), len(required))
 
-    blockers = input_blockers(
-        step, answers, has_credentials=has_credentials, time_zone_set=time_zone_set
-    )
-    if step.key == "review" and unfinished_before:
-        # The review is the summary: it cannot be done while an earlier step is open.
+    blockers = step.blockers(answers, facts)
+    if step.requires_earlier and unfinished_before:
+        # A summary step cannot be done while an earlier step is open.
         blockers.append("Finish the earlier steps first: " + ", ".join(unfinished_before) + ".")
     missing = len(required) - len(ticked)
     if missing:
@@ -114,7 +68,7 @@ def evaluate(
         elif CheckStatus.UNKNOWN in statuses:
             blockers.append("Some checks could not be completed; verify again.")
 
-    touched = bool(answers or checklist or check_results)
+    touched = bool(answers or checklist or check_results) or step.started_by(facts)
     if verification_failed:
         new_state = StepState.NEEDS_ATTENTION
     elif not blockers:

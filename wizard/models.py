@@ -1,8 +1,10 @@
 """Tenants, their members, their progress through the wizard, and the audit trail.
 
 Rules that keep data sane live in the database as constraints (one progress row per tenant
-and step, only known step keys and states, skipping only where the guide allows it), so that
-no code path, admin action or management command can break them.
+and step, only known states, skipping only where the guide allows it), so that no code path,
+admin action or management command can break them. The steps themselves are code
+(wizard/steps/): which keys exist and how many there are is checked by the services, not by
+constraints that would need a migration for every new step (docs/decisions/0012).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class Tenant(models.Model):
     # A summary of the progress rows, kept current by services on every write, so that the
     # staff dashboard filters, sorts and counts in SQL at any number of tenants.
     finished_steps = models.PositiveSmallIntegerField(default=0)
-    # 1..6: the step to resume at; 7 once every step is done or skipped.
+    # 1-based: the step to resume at; one past the last once every step is done or skipped.
     current_step_index = models.PositiveSmallIntegerField(default=1)
     needs_attention = models.BooleanField(default=False)
     # The most failed verifications in a row on any one step ("stuck" from 3).
@@ -80,11 +82,7 @@ class Tenant(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(finished_steps__lte=6), name="tenant_finished_steps_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(current_step_index__gte=1) & Q(current_step_index__lte=7),
-                name="tenant_current_step_range",
+                condition=Q(current_step_index__gte=1), name="tenant_current_step_range"
             ),
         ]
         indexes = [models.Index(fields=["last_activity_at"], name="tenant_last_activity")]
@@ -155,8 +153,6 @@ class StepProgress(models.Model):
     failed_verifications = models.PositiveIntegerField(default=0)
     # Set while a verification runs, so a double click or a colleague starts no second run.
     verification_started_at = models.DateTimeField(null=True, blank=True)
-    # Optimistic concurrency: every write bumps it, so a stale form can be detected.
-    version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -166,9 +162,6 @@ class StepProgress(models.Model):
         ordering = ["tenant", "step_key"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "step_key"], name="progress_one_per_step"),
-            models.CheckConstraint(
-                condition=Q(step_key__in=steps.STEP_KEYS), name="progress_step_key_known"
-            ),
             models.CheckConstraint(
                 condition=Q(state__in=StepState.values), name="progress_state_valid"
             ),

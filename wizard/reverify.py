@@ -20,8 +20,9 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from wizard import checks, crypto, services, steps
-from wizard.models import AuditEvent, Membership, StepProgress, Tenant
+from wizard import checks, services, steps
+from wizard.errors import UserFacingError
+from wizard.models import AuditEvent, Membership, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +52,14 @@ class ReverifyOutcome:
 Key = tuple[str, str, str]  # step, check id, subject
 
 
-def _statuses(tenant: Tenant) -> dict[Key, dict[str, Any]]:
-    out: dict[Key, dict[str, Any]] = {}
-    for p in StepProgress.objects.filter(tenant=tenant).exclude(step_key="review"):
-        for r in p.check_results:
-            out[(p.step_key, r.get("id", ""), r.get("subject", ""))] = r
-    return out
+def _by_check(by_step: dict[str, list[dict[str, Any]]], run_step: str) -> dict[Key, Any]:
+    """The run's results keyed by step, check and subject; the review's own copy left out."""
+    return {
+        (step_key, r.get("id", ""), r.get("subject", "")): r
+        for step_key, results in by_step.items()
+        if step_key != run_step
+        for r in results
+    }
 
 
 def tenant_reverify(*, tenant: Tenant) -> ReverifyOutcome:
@@ -69,11 +72,11 @@ def tenant_reverify(*, tenant: Tenant) -> ReverifyOutcome:
         # Sending the same refused Secret every day only adds failed logins towards the API
         # user's lockout: nothing is sent until someone saves new credentials.
         return ReverifyOutcome(name, "stopped", detail=stopped_reason(refused_at))
-    before = _statuses(tenant)
+    review = next(s.key for s in steps.STEPS if s.requires_earlier)
     try:
         outcome = services.step_verify(
             tenant=tenant,
-            step_key="review",
+            step_key=review,
             user=None,
             postpone_above=POSTPONE_ABOVE,
             background=True,
@@ -89,15 +92,11 @@ def tenant_reverify(*, tenant: Tenant) -> ReverifyOutcome:
             detail={"usage": round(e.usage_ratio, 2)},
         )
         return ReverifyOutcome(name, "postponed", detail=str(e))
-    except (
-        services.VerificationInProgress,
-        services.CredentialsMissing,
-        services.AutotaskPaused,
-        services.NothingToVerify,
-        crypto.SecretUnreadable,
-    ) as e:
-        return ReverifyOutcome(name, "skipped", detail=str(e))
-    after = _statuses(tenant)
+    except UserFacingError as e:
+        # Already running, no credentials, paused, nothing to check, an unreadable Secret.
+        return ReverifyOutcome(name, "skipped", detail=e.message)
+    before = {k: v for k, v in outcome.previous.items() if k[0] != review}
+    after = _by_check(outcome.by_step, review)
     newly_failing = [
         {"step": key[0], "id": key[1], "subject": key[2], "title": result.get("title", "")}
         for key, result in after.items()

@@ -71,9 +71,26 @@ class WizardOverview:
         return steps.STEPS[-1]
 
 
+FINISHED = (StepState.DONE, StepState.SKIPPED)
+
+
+def step_facts(tenant: Tenant) -> steps.Facts:
+    """What the steps' blockers need beyond their answers (one query)."""
+    cred = (
+        AutotaskCredential.objects.filter(tenant=tenant)
+        .values_list("username", "secret_encrypted")
+        .first()
+    )
+    return steps.Facts(
+        username=cred[0] if cred else "",
+        has_secret=bool(cred and cred[1]),
+        time_zone_set=bool(tenant.time_zone),
+    )
+
+
 def wizard_overview(tenant: Tenant) -> WizardOverview:
     rows = {p.step_key: p for p in StepProgress.objects.filter(tenant=tenant)}
-    cred = AutotaskCredential.objects.filter(tenant=tenant).only("username").first()
+    facts = step_facts(tenant)
     views = []
     unfinished: list[str] = []
     for number, step in enumerate(steps.STEPS, start=1):
@@ -89,19 +106,18 @@ def wizard_overview(tenant: Tenant) -> WizardOverview:
                     answers=progress.answers,
                     checklist=progress.checklist,
                     check_results=progress.check_results,
-                    has_credentials=cred is not None,
-                    unfinished_before=unfinished if step.key == "review" else (),
-                    time_zone_set=bool(tenant.time_zone),
+                    facts=facts,
+                    unfinished_before=unfinished if step.requires_earlier else (),
                 ),
             )
         )
-        if progress.state not in (StepState.DONE, StepState.SKIPPED):
+        if progress.state not in FINISHED:
             unfinished.append(step.title)
     return WizardOverview(
         tenant=tenant,
         steps=tuple(views),
-        has_credentials=cred is not None,
-        credential_username=cred.username if cred else "",
+        has_credentials=facts.has_secret,
+        credential_username=facts.username,
     )
 
 

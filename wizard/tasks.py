@@ -15,7 +15,7 @@ def reverify_tenant(tenant_id: int) -> dict[str, Any]:
     """Re-verify one tenant; several workers may run these side by side.
 
     Two workers never verify the same tenant at once: the review's verification claim in the
-    database (services._claim) lets one in and turns the other away as "skipped".
+    database (services.verification._claim) lets one in and turns the other away as "skipped".
     """
     # No connection handling here: the database worker closes stale connections around each
     # task, and the immediate backend runs inside the caller's own connection.

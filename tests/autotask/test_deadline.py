@@ -30,8 +30,8 @@ from wizard.autotask import (
     build_session,
     limits,
 )
-from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox, install_sandbox
 from wizard.cache_slots import CacheSlots, FallbackSlots, is_shared
+from wizard.sandbox import SANDBOX_SECRET, Sandbox, install_sandbox
 
 CODE = "DEADLINE-CODE"
 ZONE_LOOKUP = "https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation"

@@ -19,7 +19,7 @@ from wizard.autotask import (
     ThreadLimitExceeded,
     UnknownUsername,
 )
-from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
+from wizard.sandbox import SANDBOX_SECRET, Sandbox, serve, zone_information_url
 
 CODE = "OVER-HTTP-CODE"
 TODAY = datetime.date(2026, 11, 26)

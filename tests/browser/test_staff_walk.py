@@ -18,8 +18,8 @@ from tests.browser.conftest import ConsoleLog, login, shot
 from tests.browser.test_walk import nav_badges, step_path
 from tests.conftest import make_user
 from wizard import services, steps
-from wizard.autotask.sandbox import SANDBOX_SECRET
 from wizard.models import AuditEvent, AutotaskCredential, StepProgress, Tenant
+from wizard.sandbox import SANDBOX_SECRET
 
 pytestmark = pytest.mark.browser
 

@@ -24,8 +24,8 @@ from tests.browser.test_walk import (
     step_path,
 )
 from wizard import services, steps
-from wizard.autotask.sandbox import SANDBOX_SECRET
 from wizard.models import AuditEvent, Tenant
+from wizard.sandbox import SANDBOX_SECRET
 
 pytestmark = pytest.mark.browser
 

@@ -10,8 +10,8 @@ import pytest
 
 from wizard import checks
 from wizard.autotask import AutotaskClient, Credentials, build_session
-from wizard.autotask.sandbox import DEFAULT_BASE_URL, SANDBOX_SECRET, Sandbox, install_sandbox
 from wizard.checks import CheckResult
+from wizard.sandbox import DEFAULT_BASE_URL, SANDBOX_SECRET, Sandbox, install_sandbox
 
 TODAY = datetime.date(2026, 11, 26)
 # The sandbox's default tenant time zone (DEFAULT_TIME_ZONE), where TODAY is "today".

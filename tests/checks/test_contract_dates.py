@@ -22,8 +22,8 @@ import responses
 
 from wizard import checks
 from wizard.autotask import AutotaskClient, Credentials, build_session
-from wizard.autotask.sandbox import SANDBOX_SECRET, SCENARIOS, Sandbox, install_sandbox
 from wizard.checks import CheckResult, CheckStatus
+from wizard.sandbox import SANDBOX_SECRET, SCENARIOS, Sandbox, install_sandbox
 
 from .conftest import CODE, THRESHOLD, ZONE_URL, run_annual, run_recurring
 

@@ -15,8 +15,8 @@ import pytest
 
 from wizard import checks
 from wizard.autotask import AutotaskClient, Credentials, build_session
-from wizard.autotask.sandbox import DEFAULT_BASE_URL, SANDBOX_SECRET, Sandbox, install_sandbox
 from wizard.checks import CheckStatus
+from wizard.sandbox import DEFAULT_BASE_URL, SANDBOX_SECRET, Sandbox, install_sandbox
 
 from .conftest import CODE, SYDNEY, TODAY, ZONE_URL
 

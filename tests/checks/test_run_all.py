@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from wizard import checks
-from wizard.autotask.sandbox import SCENARIOS
+from wizard.sandbox import SCENARIOS
 
 from .conftest import SYDNEY, TODAY
 

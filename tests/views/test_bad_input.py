@@ -7,8 +7,8 @@ from django.core.cache import cache
 from django.utils.html import escape
 
 from wizard import services
-from wizard.autotask.sandbox import SANDBOX_SECRET
 from wizard.models import AutotaskCredential, StepProgress
+from wizard.sandbox import SANDBOX_SECRET
 
 pytestmark = pytest.mark.django_db
 

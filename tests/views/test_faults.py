@@ -19,8 +19,8 @@ from django.core.cache import cache
 from tests.factories import fill_in
 from wizard import services, steps
 from wizard.autotask import limits
-from wizard.autotask.sandbox import SANDBOX_SECRET, Sandbox
 from wizard.models import AuditEvent, AutotaskCredential, StepProgress
+from wizard.sandbox import SANDBOX_SECRET, Sandbox
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def prepared(settings, tenant, owner, monkeypatch):
     """A tenant with everything saved that every verifying step needs."""
     settings.AUTOTASK_SANDBOX = False
     settings.AUTOTASK_ZONE_INFORMATION_URL = ZONE_URL
-    monkeypatch.setattr(services, "_pause", lambda _s: None)
+    settings.AUTOTASK_BACKOFF_SECONDS = 0
     cache.clear()
     limits.reset()
     fill_in(tenant, user=owner, annual=((101, 2012),))

@@ -17,8 +17,9 @@ from django.core.cache import cache
 from tests.factories import HEALTHY, fill_in
 from wizard import reverify, services
 from wizard.autotask import limits
-from wizard.autotask.sandbox import Sandbox, serve, zone_information_url
 from wizard.models import AutotaskCredential, StepProgress
+from wizard.sandbox import Sandbox, serve, zone_information_url
+from wizard.sandbox import adapter as sandbox_adapter
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -163,8 +164,8 @@ def flaky(settings, monkeypatch, tenant, owner):
     """The in-process sandbox, fresh: its flaky user fails every second call per endpoint."""
     settings.AUTOTASK_SANDBOX = True
     sandbox = Sandbox(CODE, base_url="https://webservices-sandbox.autotask.test/ATServicesRest/")
-    monkeypatch.setattr(services, "default_sandbox", lambda _code: sandbox)
-    monkeypatch.setattr(services, "_pause", lambda _s: None)
+    monkeypatch.setattr(sandbox_adapter, "default_sandbox", lambda _code: sandbox)
+    settings.AUTOTASK_BACKOFF_SECONDS = 0
     cache.clear()
     limits.reset()
     fill_in(tenant, user=owner, username="flaky@sandbox.example")

@@ -12,8 +12,8 @@ from django.utils.html import escape
 from tests.factories import fill_in
 from wizard import services
 from wizard.autotask.dates import today_in
-from wizard.autotask.sandbox import SANDBOX_SECRET
 from wizard.models import AuditEvent, StepProgress
+from wizard.sandbox import SANDBOX_SECRET
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}

@@ -29,10 +29,9 @@ from wizard.checks.base import (
     from_error,
 )
 from wizard.checks.status import CheckStatus
-from wizard.steps import VENDOR_NAME
+from wizard.facts import API_ACTIVITY_PATH, USERS_PATH, VENDOR_NAME
 
 WARN_USAGE = 0.5  # Autotask adds latency to every call from 50 % of the hourly threshold.
-USERS_PATH = "Admin > Resources (Users)"
 
 TITLES = {
     "auth.username": "Autotask knows the API username",
@@ -223,15 +222,13 @@ def judge_threshold(threshold: Threshold) -> CheckResult:
         status, fix = (
             CheckStatus.FAIL,
             "Autotask suspends the API at the threshold. Find the integration using it in "
-            "Admin > Extensions & Integrations > Other Extensions & Tools > API Activity by "
-            "Hour, then verify again.",
+            f"{API_ACTIVITY_PATH}, then verify again.",
         )
     elif ratio >= WARN_USAGE:
         status, fix = (
             CheckStatus.WARN,
             "Above 50 % Autotask slows every API call down. See which integrations use the "
-            "API in Admin > Extensions & Integrations > Other Extensions & Tools > API "
-            "Activity by Hour.",
+            f"API in {API_ACTIVITY_PATH}.",
         )
     else:
         status, fix = CheckStatus.PASS, ""

@@ -27,9 +27,9 @@ from wizard.checks.base import (
     from_error,
 )
 from wizard.checks.status import CheckStatus
+from wizard.facts import LEVELS_PATH
 from wizard.steps import DEFAULT_LEVEL_NAME
 
-LEVELS_PATH = "Admin > Account Settings & Users > Resources/Users > Security Levels"
 OPERATIONS = ("query", "create", "update", "delete")
 VERBS = {"query": "view", "create": "add", "update": "edit", "delete": "delete"}
 

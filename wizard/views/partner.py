@@ -21,22 +21,15 @@ from django_htmx.http import push_url
 
 from wizard import access, page_cache, selectors, services, steps
 from wizard.autotask import AutotaskError, Busy, DeadlineExceeded, TimedOut
-from wizard.autotask.sandbox import SANDBOX_SECRET, SCENARIOS
 from wizard.checks import CheckResult, CheckStatus
-from wizard.crypto import SecretUnreadable
-from wizard.forms import StepForm, form_class_for
+from wizard.errors import UserFacingError
+from wizard.forms import form_class_for
 from wizard.models import Tenant
+from wizard.steps.forms import StepForm
 from wizard.views._types import HtmxHttpRequest
 
-PICKER_STEPS = ("recurring-contract", "annual-contract")
 # Result errors that mean Autotask did not answer before the page had to (not a verdict).
 LATE = frozenset((DeadlineExceeded.code, Busy.code, TimedOut.code))
-
-
-CONFLICT_MESSAGE = (
-    "A colleague saved a different answer while you were editing. Your answer is still in the "
-    "form; theirs is shown next to it. Save again to keep yours."
-)
 
 
 def _step_or_404(step_key: str) -> steps.Step:
@@ -76,9 +69,11 @@ def _initial(step: steps.Step, overview: selectors.WizardOverview) -> dict[str, 
         "checklist_shown": ",".join(progress.checklist),
     }
     initial.update({k: v for k, v in progress.answers.items() if isinstance(v, str)})
-    if step.key == "api-user":
-        initial["username"] = overview.credential_username or progress.answers.get("username", "")
-    if step.key == "account":
+    # Inputs stored outside the step's answers: the credential's Username, the tenant's zone.
+    fields = form_class_for(step).base_fields
+    if "username" in fields:
+        initial["username"] = overview.credential_username
+    if "time_zone" in fields:
         initial["time_zone"] = overview.tenant.time_zone
     return initial
 
@@ -98,7 +93,7 @@ def _picker(
     request: HtmxHttpRequest, tenant: Tenant, step: steps.Step, has_credentials: bool
 ) -> dict[str, Any] | None:
     """Company search and contract list from Autotask, for the contract steps."""
-    if step.key not in PICKER_STEPS or not has_credentials:
+    if not step.list_field or not has_credentials:
         return None
     query = request.GET.get("q", "")[:100]
     picker: dict[str, Any] = {"q": query, "companies": None, "contracts": None, "error": ""}
@@ -115,8 +110,8 @@ def _picker(
             picker["contracts"] = services.contract_choices(tenant=tenant, company_id=company)
     except AutotaskError as e:
         picker["error"] = e.user_message
-    except (services.CredentialsMissing, services.AutotaskPaused, SecretUnreadable) as e:
-        picker["error"] = str(e)
+    except UserFacingError as e:
+        picker["error"] = e.message
     return picker
 
 
@@ -140,14 +135,10 @@ def _render_step(
     current = overview.get(step.key)
     branch = step.branch_of(current.progress.answers)
     if form is None:
-        form = form_class_for(step.key)(step=step, branch=branch, initial=_initial(step, overview))
+        form = form_class_for(step)(step=step, branch=branch, initial=_initial(step, overview))
     sync_start = current.progress.answers.get("sync_start")
     first_usage = None
-    if (
-        step.key == "recurring-contract"
-        and sync_start in dict(steps.SYNC_START_CHOICES)
-        and tenant.time_zone
-    ):
+    if sync_start in dict(steps.SYNC_START_CHOICES) and tenant.time_zone:
         # The partner's today, not the server's: in Sydney the month turns 11 hours earlier.
         first_usage = steps.first_usage_date(str(sync_start), services.tenant_today(tenant))
     # The checklist as plain rows: rendering each box through the form's widgets costs more
@@ -174,11 +165,9 @@ def _render_step(
         "next": steps.next_step(step.key),
         "first_usage": first_usage,
         "time_zone": tenant.time_zone,
-        "shows_dates": step.key in services.DATE_STEPS,
+        "shows_dates": step.reads_dates,
         "role": selectors.membership_role(request.user, tenant),
         "results": _grouped(current.progress.check_results),
-        "scenarios": SCENARIOS.values() if settings.AUTOTASK_SANDBOX else (),
-        "sandbox_secret": SANDBOX_SECRET if settings.AUTOTASK_SANDBOX else "",
         "picker": _picker(request, tenant, step, overview.has_credentials),
     }
     if request.htmx:
@@ -216,20 +205,25 @@ def _step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespo
     if step.branch_field and step.branch_field in request.POST:
         # The branch chosen in this very submit decides which ticks belong to it.
         branch = step.branch_of(request.POST)
-    form = form_class_for(step.key)(request.POST, step=step, branch=branch)
+    form = form_class_for(step)(request.POST, step=step, branch=branch)
     if not form.is_valid():
         return _render_step(request, tenant, step, form)
 
     action = request.POST.get("action", "save")
     try:
-        _apply(request, tenant, step, form, action)
+        services.step_submit(
+            tenant=tenant,
+            step_key=step.key,
+            user=request.user,
+            submission=_submission(step, form, action),
+        )
     except services.EditConflict as e:
-        messages.warning(request, CONFLICT_MESSAGE)
+        messages.warning(request, e.message)
         # Re-show the user's own values, with the colleague's now stored as the new baseline.
         data = request.POST.copy()
         for name, value in e.fields.items():
             data[form.add_initial_prefix(name)] = value or ""
-        form = form_class_for(step.key)(data, step=step, branch=branch)
+        form = form_class_for(step)(data, step=step, branch=branch)
         form.is_valid()
         return _render_step(request, tenant, step, form, conflict=e.fields)
 
@@ -243,53 +237,27 @@ def _step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespo
     return redirect(_step_url(tenant, target.key))
 
 
-def _apply(
-    request: HtmxHttpRequest, tenant: Tenant, step: steps.Step, form: StepForm, action: str
-) -> None:
-    """Store everything the form carried: ticks, answers, credentials, contract rows."""
-    user = request.user
+def _submission(step: steps.Step, form: StepForm, action: str) -> services.Submission:
+    """What the form carried, for services.step_submit to save in one transaction."""
     ticked, unticked = form.checklist_changes()
     changes, seen = form.answer_changes()
-    if changes:
-        services.step_answers_save(
-            tenant=tenant, step_key=step.key, user=user, changes=changes, seen=seen
-        )
-    if ticked or unticked:
-        services.checklist_update(
-            tenant=tenant, step_key=step.key, user=user, ticked=ticked, unticked=unticked
-        )
-    if step.key == "account" and "time_zone" in form.changed_data:
-        services.tenant_time_zone_save(
-            tenant=tenant,
-            user=user,
-            time_zone=form.cleaned_data.get("time_zone") or "",
-            seen=str(form.data.get(form.add_initial_prefix("time_zone"), "")),
-        )
-    if step.key == "api-user":
-        username = form.cleaned_data.get("username", "")
-        secret = form.cleaned_data.get("secret")
-        if username or secret is not None:
-            services.credentials_save(tenant=tenant, user=user, username=username, secret=secret)
+    data = form.cleaned_data
     new_row = getattr(form, "new_row", lambda: None)()
-    field = {"recurring-contract": "customers", "annual-contract": "contracts"}.get(step.key)
-    if field and new_row:
-        services.answer_list_add(
-            tenant=tenant,
-            step_key=step.key,
-            user=user,
-            field=field,
-            item=new_row,
-            key="contract_id",
-        )
-    if field and action.startswith("remove:"):
-        services.answer_list_remove(
-            tenant=tenant,
-            step_key=step.key,
-            user=user,
-            field=field,
-            key="contract_id",
-            value=action.removeprefix("remove:"),
-        )
+    return services.Submission(
+        changes=changes,
+        seen=seen,
+        ticked=tuple(sorted(ticked)),
+        unticked=tuple(sorted(unticked)),
+        time_zone=(
+            (data.get("time_zone") or "", form.shown("time_zone"))
+            if "time_zone" in form.changed_data
+            else None
+        ),
+        username=data.get("username") if "username" in form.fields else None,
+        secret=data.get("secret"),
+        new_row=new_row,
+        remove=action.removeprefix("remove:") if action.startswith("remove:") else None,
+    )
 
 
 @login_required
@@ -326,8 +294,8 @@ def skip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
     step = _step_or_404(step_key)
     try:
         services.step_skip(tenant=tenant, step_key=step.key, user=request.user)
-    except services.SkipNotAllowed as e:
-        messages.error(request, str(e))
+    except UserFacingError as e:
+        messages.error(request, e.message)
         return redirect(_step_url(tenant, step.key))
     messages.info(request, f"Skipped: {step.title}. {step.skip_consequence}")
     target = steps.next_step(step.key) or step
@@ -354,15 +322,9 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
     try:
         outcome = services.step_verify(tenant=tenant, step_key=step.key, user=request.user)
     except services.VerificationInProgress as e:
-        messages.info(request, str(e))
-    except (services.CredentialsMissing, services.NothingToVerify, services.AutotaskPaused) as e:
-        messages.error(request, str(e))
-    except SecretUnreadable:
-        messages.error(
-            request,
-            "The stored Secret can no longer be read (the encryption keys changed). Enter the "
-            "Secret again in step 3.",
-        )
+        messages.info(request, e.message)
+    except UserFacingError as e:
+        messages.error(request, e.message)
     else:
         statuses = [r["status"] for r in outcome.results]
         summary = ", ".join(s.counted(statuses.count(s)) for s in CheckStatus if s in statuses)
@@ -389,7 +351,7 @@ def picker(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
     """The company/contract picker alone (htmx search-as-you-type)."""
     tenant = access.tenant_for_member(request.user, code)
     step = _step_or_404(step_key)
-    if step.key not in PICKER_STEPS:
+    if not step.list_field:
         raise Http404("This step has no picker.")
     if not request.htmx:
         return redirect(f"{_step_url(tenant, step.key)}?{request.GET.urlencode()}")

@@ -16,14 +16,10 @@ from wizard.checks.contracts import common
 from wizard.checks.contracts.common import About
 from wizard.checks.contracts.load import FIXED_PRICE, LoadResult, Picklists
 from wizard.checks.status import CheckStatus
+from wizard.facts import ACTIVATIONS_PATH
 
 FIXED_PRICE_TITLE = "The Fixed Price contract type is active in your Autotask"
 DATES_TITLE = "The contract's dates are valid"
-
-# Reference: https://ww15.autotask.net/help/content/3_Features/6_Contracts/AdminGeneral/ContractsConfigure.htm
-# "only two are activated for all customers by default: Time & Materials, and Recurring Service
-# contracts. You can enable all others on the Admin > Admin Categories > Activations page."
-ACTIVATIONS_PATH = "Admin > Admin Categories > Activations"
 
 
 def judge_annual(

@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from wizard import checks, services
 from wizard.autotask.dates import is_time_zone, today_in
-from wizard.autotask.sandbox import SCENARIOS
 from wizard.checks import CheckStatus
+from wizard.sandbox import SCENARIOS
 from wizard.steps import SYNC_START_MOST_RECENT, SYNC_START_NEXT
 
 EXIT_OK, EXIT_FAILED, EXIT_NO_ANSWER = 0, 1, 2

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from wizard.autotask.sandbox import (
+from wizard.sandbox import (
     DEFAULT_BASE_URL,
     SANDBOX_SECRET,
     SCENARIOS,

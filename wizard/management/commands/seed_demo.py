@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from wizard import services, steps
 from wizard.models import AuditEvent, Membership, StepProgress, Tenant
+from wizard.sandbox import SANDBOX_SECRET
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_USERS = {
@@ -30,7 +31,6 @@ ACCOUNT_MANAGERS_GROUP = "Account managers"
 ADMINS_GROUP = "Wizard admins"
 
 SANDBOX_USERNAME = "healthy@sandbox.example"
-SANDBOX_SECRET = "sandbox-secret"
 
 # name -> (state description, how far it got)
 DEMO_TENANTS = {

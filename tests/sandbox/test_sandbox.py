@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from wizard.autotask.dates import local_date
-from wizard.autotask.sandbox import (
+from wizard.sandbox import (
     CODE_INVALID,
     DEFAULT_BASE_URL,
     DEMO_CONTRACTS,
@@ -30,10 +30,11 @@ from wizard.autotask.sandbox import (
     SandboxAdapter,
     default_sandbox,
     install_sandbox,
+    sandbox_session,
     serve,
     zone_information_url,
 )
-from wizard.autotask.sandbox_data import TOTAL_COMPANIES
+from wizard.sandbox.data import TOTAL_COMPANIES
 
 CODE = "TEST-INTEGRATION-CODE"
 ZONE_URL = "https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation"
@@ -767,6 +768,17 @@ def test_global_latency_and_read_timeout(sleeps: SleepRecorder) -> None:
         assert sleeps.calls[-1] == 1
 
 
+def test_zone_lookup_is_slow_like_the_user_but_never_near_the_threshold(
+    sandbox: Sandbox, session: requests.Session, sleeps: SleepRecorder
+) -> None:
+    sandbox.set_latency("slow@sandbox.example", 0.5)
+    assert session.get(ZONE_URL, params={"user": "slow@sandbox.example"}).status_code == 200
+    # The zone lookup is no API call: a tenant near its threshold finds its zone at once.
+    near = session.get(ZONE_URL, params={"user": "near-threshold@sandbox.example"})
+    assert near.status_code == 200
+    assert sleeps.calls == [2.5]
+
+
 # --- counters and mutations ----------------------------------------------------------------------
 
 
@@ -867,6 +879,18 @@ def test_default_sandbox_is_one_per_process() -> None:
     assert len({id(s) for s in seen}) == 1
     assert seen[0].base_url == "https://webservices-sandbox.autotask.test/ATServicesRest/"
     assert seen[0].integration_code == "PROCESS-CODE"
+
+
+def test_sandbox_session_mounts_the_process_sandbox_of_the_code() -> None:
+    with requests.Session() as s:
+        mounted = sandbox_session(s, "SESSION-CODE", ZONE_URL)
+        assert mounted is default_sandbox("SESSION-CODE")
+        assert isinstance(s.get_adapter(ZONE_URL), SandboxAdapter)
+        zone = s.get(ZONE_URL, params={"user": HEALTHY}).json()
+        assert zone["url"] == DEFAULT_BASE_URL
+        r = s.get(api("Companies/101"), headers=auth(code="SESSION-CODE"))
+        assert r.json()["item"]["companyName"] == "Contoso Ltd"
+        assert mounted.request_count(HEALTHY, "Companies") == 1
 
 
 # --- standalone server ---------------------------------------------------------------------------

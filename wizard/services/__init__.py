@@ -1,0 +1,120 @@
+"""Writes, by concern. Every change to a tenant's progress goes through here, under a row lock,
+and every change of a step's state leaves an AuditEvent.
+
+Concurrency: two colleagues may work on the same step at once. Each write locks the step's
+row, applies only what this user changed (answers field by field, checklist ticks item by
+item) and refuses, with EditConflict, to overwrite a value a colleague saved meanwhile.
+
+The modules:
+
+- ``answers``: answers, list rows and checklist ticks; ``step_submit`` saves a whole step form
+  in one transaction;
+- ``credentials``: the API user's Username and Secret, and the lockout pause;
+- ``verification``: running a step's checks against Autotask and recording the results;
+- ``autotask``: the one client factory (caches, caps, deadlines, the sandbox);
+- ``picker``: the customer picker's Autotask reads;
+- ``progress``: the step row lock, the state, the tenant's summary, skipping;
+- ``tenants``: tenants, members, the time zone;
+- ``reset``: admins' resets; ``team``: invitations and mail; ``audit``: the trail;
+- ``errors``: what a service refuses, each a ``UserFacingError`` carrying its sentence.
+
+This module is the package's public surface: callers use ``services.<name>``.
+"""
+
+from __future__ import annotations
+
+from wizard.services.answers import (
+    Submission,
+    answer_list_add,
+    answer_list_remove,
+    checklist_update,
+    step_answers_save,
+    step_submit,
+)
+from wizard.services.audit import Actor, audit
+from wizard.services.autotask import autotask_client
+from wizard.services.credentials import credentials_save
+from wizard.services.errors import (
+    AutotaskPaused,
+    CredentialsMissing,
+    EditConflict,
+    InvitationInvalid,
+    InvitationRefused,
+    MailNotSent,
+    NothingToVerify,
+    ResetRefused,
+    SkipNotAllowed,
+    StaffNotMember,
+    VerificationInProgress,
+)
+from wizard.services.picker import company_search, contract_choices
+from wizard.services.progress import step_skip, step_unskip, tenant_summary_refresh
+from wizard.services.reset import ResetPlan, reset_plan, wizard_reset
+from wizard.services.team import (
+    invitation_accept,
+    invitation_create,
+    invitation_from_token,
+    invitation_signup,
+    invitations_pending,
+    send_quietly,
+)
+from wizard.services.tenants import (
+    is_staff_account,
+    membership_add,
+    tenant_create,
+    tenant_time_zone_save,
+    tenant_today,
+)
+from wizard.services.verification import (
+    VerificationOutcome,
+    step_verify,
+    verification_inputs,
+    verification_record,
+)
+
+__all__ = [
+    "Actor",
+    "AutotaskPaused",
+    "CredentialsMissing",
+    "EditConflict",
+    "InvitationInvalid",
+    "InvitationRefused",
+    "MailNotSent",
+    "NothingToVerify",
+    "ResetPlan",
+    "ResetRefused",
+    "SkipNotAllowed",
+    "StaffNotMember",
+    "Submission",
+    "VerificationInProgress",
+    "VerificationOutcome",
+    "answer_list_add",
+    "answer_list_remove",
+    "audit",
+    "autotask_client",
+    "checklist_update",
+    "company_search",
+    "contract_choices",
+    "credentials_save",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_from_token",
+    "invitation_signup",
+    "invitations_pending",
+    "is_staff_account",
+    "membership_add",
+    "reset_plan",
+    "send_quietly",
+    "step_answers_save",
+    "step_skip",
+    "step_submit",
+    "step_unskip",
+    "step_verify",
+    "tenant_create",
+    "tenant_summary_refresh",
+    "tenant_time_zone_save",
+    "tenant_today",
+    "verification_inputs",
+    "verification_record",
+    "wizard_reset",
+]

@@ -1,0 +1,215 @@
+"""What the partner answers and ticks, saved field by field so that two colleagues on one
+step never overwrite each other silently (EditConflict)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
+
+from wizard import steps
+from wizard.models import (
+    AuditEvent,
+    StepProgress,
+    Tenant,
+)
+from wizard.services.audit import Actor, audit
+from wizard.services.credentials import credentials_save
+from wizard.services.errors import (
+    EditConflict,
+)
+from wizard.services.progress import clear_results, finish, lock_step
+from wizard.services.tenants import tenant_time_zone_save
+
+logger = logging.getLogger(__name__)
+
+
+def step_answers_save(
+    *,
+    tenant: Tenant,
+    step_key: str,
+    user: Actor,
+    changes: dict[str, Any],
+    seen: dict[str, Any],
+) -> StepProgress:
+    """Store the fields this user changed. ``seen`` holds the values the user's form showed.
+
+    Raises EditConflict, storing nothing, when a colleague saved another value for one of
+    these fields since the form was shown; the caller shows both and lets the user decide.
+    """
+    with transaction.atomic():
+        progress = lock_step(tenant, step_key)
+        stored = {name: progress.answers.get(name) or "" for name in changes}
+        conflicts = {
+            name: stored[name]
+            for name, value in changes.items()
+            if stored[name] != (seen.get(name) or "") and stored[name] != value
+        }
+        if conflicts:
+            raise EditConflict(conflicts)
+        really_changed = {k: v for k, v in changes.items() if progress.answers.get(k) != v}
+        if not really_changed:
+            return progress
+        progress.answers = {**progress.answers, **really_changed}
+        clear_results(progress)
+        audit(
+            tenant=tenant,
+            user=user,
+            action=AuditEvent.Action.ANSWERS_SAVED,
+            step_key=step_key,
+            detail={"fields": sorted(really_changed)},
+        )
+        return finish(progress, user)
+
+
+def answer_list_add(
+    *, tenant: Tenant, step_key: str, user: Actor, field: str, item: dict[str, Any], key: str
+) -> StepProgress:
+    """Append ``item`` to the list answer ``field``, replacing an entry with the same ``key``."""
+    with transaction.atomic():
+        progress = lock_step(tenant, step_key)
+        items = [i for i in progress.answers.get(field, []) if i.get(key) != item.get(key)]
+        items.append(item)
+        progress.answers = {**progress.answers, field: items}
+        clear_results(progress)
+        audit(
+            tenant=tenant,
+            user=user,
+            action=AuditEvent.Action.ANSWERS_SAVED,
+            step_key=step_key,
+            detail={"fields": [field], "added": {key: item.get(key)}},
+        )
+        return finish(progress, user)
+
+
+def answer_list_remove(
+    *, tenant: Tenant, step_key: str, user: Actor, field: str, key: str, value: Any
+) -> StepProgress:
+    with transaction.atomic():
+        progress = lock_step(tenant, step_key)
+        before = progress.answers.get(field, [])
+        items = [i for i in before if str(i.get(key)) != str(value)]
+        if len(items) == len(before):
+            return progress
+        progress.answers = {**progress.answers, field: items}
+        clear_results(progress)
+        audit(
+            tenant=tenant,
+            user=user,
+            action=AuditEvent.Action.ANSWERS_SAVED,
+            step_key=step_key,
+            detail={"fields": [field], "removed": {key: value}},
+        )
+        return finish(progress, user)
+
+
+def checklist_update(
+    *,
+    tenant: Tenant,
+    step_key: str,
+    user: Actor,
+    ticked: Iterable[str] = (),
+    unticked: Iterable[str] = (),
+) -> StepProgress:
+    """Tick and untick items by id; a colleague's ticks on other items are kept."""
+    valid = {i.id for i in steps.STEPS_BY_KEY[step_key].checklist}
+    ticked = {i for i in ticked if i in valid}
+    unticked = {i for i in unticked if i in valid} - ticked
+    with transaction.atomic():
+        progress = lock_step(tenant, step_key)
+        current = set(progress.checklist)
+        new = (current | ticked) - unticked
+        if new == current:
+            return progress
+        # Keep the registry's order so the stored list is stable and readable.
+        progress.checklist = [i.id for i in progress.step.checklist if i.id in new]
+        for action, items in (
+            (AuditEvent.Action.CHECKLIST_TICKED, new - current),
+            (AuditEvent.Action.CHECKLIST_UNTICKED, current - new),
+        ):
+            for item in sorted(items):
+                audit(
+                    tenant=tenant,
+                    user=user,
+                    action=action,
+                    step_key=step_key,
+                    detail={"item": item},
+                )
+        return finish(progress, user)
+
+
+# Steps whose results depend on reading Autotask's dates in the tenant's time zone.
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Everything one step form carried, as the form read it (see forms.StepForm)."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    # The values the form showed for ``changes`` (to detect a colleague's save meanwhile).
+    seen: dict[str, Any] = field(default_factory=dict)
+    ticked: tuple[str, ...] = ()
+    unticked: tuple[str, ...] = ()
+    # (new value, value the form showed) when the time zone was changed, else None.
+    time_zone: tuple[str, str] | None = None
+    # The API user step: the Username, and a new Secret (None: keep the stored one).
+    username: str | None = None
+    secret: str | None = None
+    # The step's list answer (e.g. customers): a row to add, or the key of a row to remove.
+    new_row: dict[str, Any] | None = None
+    remove: str | None = None
+
+
+@sensitive_variables("submission")
+def step_submit(*, tenant: Tenant, step_key: str, user: Actor, submission: Submission) -> None:
+    """Save a step form in one transaction: all of it, or (on EditConflict) none of it."""
+    step = steps.STEPS_BY_KEY[step_key]
+    with transaction.atomic():
+        if submission.changes:
+            step_answers_save(
+                tenant=tenant,
+                step_key=step_key,
+                user=user,
+                changes=submission.changes,
+                seen=submission.seen,
+            )
+        if submission.ticked or submission.unticked:
+            checklist_update(
+                tenant=tenant,
+                step_key=step_key,
+                user=user,
+                ticked=submission.ticked,
+                unticked=submission.unticked,
+            )
+        if submission.time_zone is not None:
+            value, seen = submission.time_zone
+            tenant_time_zone_save(tenant=tenant, user=user, time_zone=value, seen=seen)
+        if submission.username or submission.secret is not None:
+            credentials_save(
+                tenant=tenant,
+                user=user,
+                username=submission.username or "",
+                secret=submission.secret,
+            )
+        if step.list_field and submission.new_row:
+            answer_list_add(
+                tenant=tenant,
+                step_key=step_key,
+                user=user,
+                field=step.list_field,
+                item=submission.new_row,
+                key=step.list_key,
+            )
+        if step.list_field and submission.remove:
+            answer_list_remove(
+                tenant=tenant,
+                step_key=step_key,
+                user=user,
+                field=step.list_field,
+                key=step.list_key,
+                value=submission.remove,
+            )

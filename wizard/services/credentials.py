@@ -1,0 +1,113 @@
+"""The API user's credentials (the Secret encrypted) and the lockout safety around them."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from wizard import crypto
+from wizard.facts import USERS_PATH
+from wizard.models import (
+    AuditEvent,
+    AutotaskCredential,
+    StepProgress,
+    Tenant,
+)
+from wizard.services.audit import Actor, actor_of, audit
+from wizard.services.errors import (
+    AutotaskPaused,
+)
+from wizard.services.progress import clear_results, finish, lock_step
+
+logger = logging.getLogger(__name__)
+
+
+@sensitive_variables("secret")
+def credentials_save(*, tenant: Tenant, user: Actor, username: str, secret: str | None) -> None:
+    """Store the API username and, when given, a new Secret (encrypted before it is stored).
+
+    The Username lives only here (AutotaskCredential), also before any Secret is given (the
+    row then has an empty ``secret_encrypted``). Changing either invalidates every earlier
+    verification: it may be another Autotask.
+    """
+    with transaction.atomic():
+        progress = lock_step(tenant, "api-user")
+        cred = AutotaskCredential.objects.select_for_update().filter(tenant=tenant).first()
+        if cred is None:
+            cred = AutotaskCredential(tenant=tenant, username=username, secret_encrypted="")
+        elif cred.username == username and secret is None:
+            return
+        if cred.username != username:
+            cred.zone = None  # another API user may live in another zone
+        cred.username = username
+        if secret is not None:
+            cred.secret_encrypted = crypto.encrypt_secret(secret)
+        cred.updated_by = actor_of(user)
+        cred.save()
+        # New credentials deserve a daily re-check again.
+        Tenant.objects.filter(pk=tenant.pk).update(credentials_refused_at=None)
+        audit(
+            tenant=tenant,
+            user=user,
+            action=AuditEvent.Action.CREDENTIALS_SAVED,
+            step_key="api-user",
+            # The username is not secret; the Secret never enters the audit trail.
+            detail={"username": username, "secret_replaced": secret is not None},
+        )
+        for other in StepProgress.objects.select_for_update().filter(tenant=tenant):
+            if other.pk != progress.pk and other.step.verifies and other.check_results:
+                clear_results(other)
+                finish(other, user)
+        clear_results(progress)
+        finish(progress, user)
+
+
+AUTH_FAILURES_BEFORE_PAUSE = 2
+AUTH_PAUSE = datetime.timedelta(minutes=15)
+
+
+def check_auth_pause(tenant: Tenant) -> None:
+    until = Tenant.objects.filter(pk=tenant.pk).values_list("auth_paused_until", flat=True)[0]
+    now = timezone.now()
+    if until is not None and until > now:
+        minutes = max(1, round((until - now).total_seconds() / 60))
+        raise AutotaskPaused(
+            "Autotask rejected this API user's credentials twice in a row. Autotask locks a "
+            "user after repeated failed logins, so the wizard will not try again for "
+            f"{minutes} minute{'s' if minutes != 1 else ''} (until {until:%H:%M} UTC). "
+            "Meanwhile, check the Secret. If the user is already locked, open it in Autotask "
+            f"({USERS_PATH}), go to its Security tab, untick Locked, make sure "
+            "Active is ticked, and save."
+        )
+
+
+def record_auth_outcome(
+    tenant: Tenant, *, rejected: bool, accepted: bool, refused: bool | None = None
+) -> None:
+    """Count a refused Secret towards the pause; remember any refusal of the stored
+    credentials (``refused``, default: ``rejected``) so the daily re-check stops sending them."""
+    refused = rejected if refused is None else refused
+    if rejected:
+        with transaction.atomic():
+            # Locked, so two failures at the same moment both count.
+            row = Tenant.objects.select_for_update().only("auth_failures").get(pk=tenant.pk)
+            failures = row.auth_failures + 1
+            paused = timezone.now() + AUTH_PAUSE if failures >= AUTH_FAILURES_BEFORE_PAUSE else None
+            Tenant.objects.filter(pk=tenant.pk).update(
+                auth_failures=failures, auth_paused_until=paused
+            )
+        if paused is not None:
+            logger.warning("credential tests paused tenant=%s until=%s", tenant.code, paused)
+    elif accepted:
+        Tenant.objects.filter(pk=tenant.pk).update(
+            auth_failures=0, auth_paused_until=None, credentials_refused_at=None
+        )
+    if refused:
+        # The first refusal is the date that counts: keep it.
+        Tenant.objects.filter(pk=tenant.pk, credentials_refused_at__isnull=True).update(
+            credentials_refused_at=timezone.now()
+        )

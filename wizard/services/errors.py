@@ -1,0 +1,65 @@
+"""What services refuse, each with the sentence the person sees (one base: UserFacingError)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.errors import UserFacingError
+
+
+class EditConflict(UserFacingError):
+    """A colleague saved a different value for a field this user also changed."""
+
+    default_message = (
+        "A colleague saved a different answer while you were editing. Your answer is still in "
+        "the form; theirs is shown next to it. Save again to keep yours."
+    )
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        super().__init__()
+        # field name -> the value now stored (the colleague's).
+        self.fields = fields
+
+
+class SkipNotAllowed(UserFacingError):
+    """Only the optional steps can be skipped."""
+
+
+class StaffNotMember(UserFacingError):
+    """A staff account would have become a member (and could then read or replace the Secret)."""
+
+
+class VerificationInProgress(UserFacingError):
+    """Another run of the same step holds the lock (a double click, or a colleague)."""
+
+    default_message = (
+        "A verification of this step is already running; its results appear here when it finishes."
+    )
+
+
+class CredentialsMissing(UserFacingError):
+    """No Secret stored yet: nothing can be asked of Autotask."""
+
+
+class AutotaskPaused(UserFacingError):
+    """Credential tests are paused for this tenant (lockout safety)."""
+
+
+class NothingToVerify(UserFacingError):
+    """The step's inputs are not there yet (e.g. no customer chosen)."""
+
+
+class ResetRefused(UserFacingError):
+    """A reset without a reason, or from an unknown step."""
+
+
+class InvitationInvalid(UserFacingError):
+    """The link cannot be used any more (expired, withdrawn, used): HTTP 410."""
+
+
+class InvitationRefused(UserFacingError):
+    """The link is fine, but not for this person (another address, a staff account): 403."""
+
+
+class MailNotSent(UserFacingError):
+    """A mail that had to go out (an invitation) could not be sent: nothing was created."""

@@ -1,0 +1,90 @@
+"""The base of every step's form: the checklist, and the answers as changes to save.
+
+Each step module defines its own form on top of these (wizard/steps/<step>.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from wizard.steps.base import Step
+
+MAX_ID = 2_147_483_647  # Autotask ids are int32
+
+
+class StepForm(forms.Form):
+    """The checklist part, shared by every step."""
+
+    answer_fields: tuple[str, ...] = ()
+
+    checklist = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Checklist"
+    )
+    # The ticks as the page showed them: a submit applies only the user's own changes.
+    checklist_shown = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, step: Step, branch: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.step = step
+        self.branch_key = branch
+        self.fields["checklist"].choices = [(i.id, i.text) for i in step.checklist_for(branch)]  # type: ignore[attr-defined]
+
+    def checklist_changes(self) -> tuple[set[str], set[str]]:
+        shown = {i for i in self.cleaned_data.get("checklist_shown", "").split(",") if i}
+        now = set(self.cleaned_data.get("checklist", []))
+        return now - shown, shown - now
+
+    def answer_changes(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(changed values, the values the form showed for them)."""
+        changes: dict[str, Any] = {}
+        seen: dict[str, Any] = {}
+        for name in self.answer_fields:
+            if name in self.changed_data:
+                changes[name] = self.cleaned_data.get(name) or ""
+                seen[name] = self.shown(name)
+        return changes, seen
+
+    def shown(self, name: str) -> str:
+        """The value the page showed for ``name`` (its hidden initial), before any edit."""
+        return str(self.data.get(self.add_initial_prefix(name), ""))
+
+
+def answer_field(field: forms.Field) -> forms.Field:
+    field.show_hidden_initial = True
+    return field
+
+
+class ContractRowMixin(forms.Form):
+    add_company_id = forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_ID, label="Autotask company ID"
+    )
+    add_contract_id = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, label="Autotask contract ID"
+    )
+
+    # Labels for the table only, filled by the picker; checks always read Autotask by id.
+    add_company_name = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    add_contract_name = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        company, contract = data.get("add_company_id"), data.get("add_contract_id")
+        if (company is None) != (contract is None):
+            raise forms.ValidationError(
+                "To add a customer, give both its Autotask company ID and its contract ID."
+            )
+        return data
+
+    def new_row(self) -> dict[str, Any] | None:
+        company = self.cleaned_data.get("add_company_id")
+        contract = self.cleaned_data.get("add_contract_id")
+        if company is None or contract is None:
+            return None
+        return {
+            "company_id": company,
+            "contract_id": contract,
+            "company_name": self.cleaned_data.get("add_company_name", ""),
+            "contract_name": self.cleaned_data.get("add_contract_name", ""),
+        }
