@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wizard.context_processors.sandbox",
+                "wizard.context_processors.wizard_steps",
             ],
         },
     }

@@ -279,3 +279,25 @@ def test_a_refused_login_or_another_username_forgets_the_zone(tenant, owner, set
         tenant=tenant, user=owner, username="restricted@sandbox.example", secret=None
     )
     assert AutotaskCredential.objects.get(tenant=tenant).zone is None
+
+
+def test_a_step_form_is_saved_whole_or_not_at_all(tenant) -> None:
+    # A colleague set the time zone after this person's page was shown.
+    services.tenant_time_zone_save(tenant=tenant, user=None, time_zone="Pacific/Auckland", seen="")
+    submission = services.Submission(
+        changes={"branch": "existing"},
+        seen={"branch": ""},
+        ticked=("signed-in",),
+        time_zone=("Australia/Sydney", ""),
+    )
+    with pytest.raises(services.EditConflict) as conflict:
+        services.step_submit(tenant=tenant, step_key="account", user=None, submission=submission)
+    assert conflict.value.fields == {"time_zone": "Pacific/Auckland"}
+    # The answer and the tick that came before the conflict in the same form were not kept.
+    account = progress(tenant, "account")
+    assert account.answers == {} and account.checklist == []
+    tenant.refresh_from_db()
+    assert tenant.time_zone == "Pacific/Auckland"
+    # Only the colleague's save is in the trail.
+    saved = AuditEvent.objects.filter(tenant=tenant, action="answers_saved", step_key="account")
+    assert [e.detail["fields"] for e in saved] == [["time_zone"]]

@@ -37,7 +37,7 @@ class StepProgressInline(admin.TabularInline[StepProgress, Tenant]):
 class ResetActionForm(ActionForm):
     from_step = forms.ChoiceField(
         required=False,
-        choices=[("", "whole wizard")] + [(s.key, f"from {s.title}") for s in steps.STEPS],
+        choices=lambda: [("", "whole wizard")] + [(s.key, f"from {s.title}") for s in steps.STEPS],
     )
     reason = forms.CharField(required=False, max_length=1000)
 

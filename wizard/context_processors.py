@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from wizard import steps
 from wizard.sandbox import SANDBOX_SECRET, SCENARIOS
 
 
@@ -20,4 +21,16 @@ def sandbox(request: HttpRequest) -> dict[str, Any]:
         "AUTOTASK_SANDBOX": True,
         "sandbox_scenarios": tuple(SCENARIOS.values()),
         "sandbox_secret": SANDBOX_SECRET,
+    }
+
+
+def wizard_steps(request: HttpRequest) -> dict[str, Any]:
+    """The registry's numbers for templates: ``step_count``, and ``step_no.api_user`` etc.
+
+    Pages refer to steps by number ("step 3"); the numbers come from the registry, so adding or
+    moving a step renumbers every page (keys with "_" for "-", as templates need).
+    """
+    return {
+        "step_count": len(steps.STEPS),
+        "step_no": {s.key.replace("-", "_"): n for n, s in enumerate(steps.STEPS, start=1)},
     }

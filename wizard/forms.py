@@ -18,7 +18,10 @@ def form_class_for(step: steps.Step) -> type[StepForm]:
 class ResetForm(forms.Form):
     from_step = forms.ChoiceField(
         required=False,
-        choices=[("", "The whole wizard")] + [(s.key, f"From: {s.title}") for s in steps.STEPS],
+        # Callables: the choices follow the registry (tests may swap in another one).
+        choices=lambda: (
+            [("", "The whole wizard")] + [(s.key, f"From: {s.title}") for s in steps.STEPS]
+        ),
         widget=forms.HiddenInput,
     )
     reason = forms.CharField(
@@ -59,7 +62,11 @@ class DashboardFilterForm(PageForm):
     state = forms.ChoiceField(required=False, choices=[("", "Any"), *HEALTH_CHOICES])
     step = forms.ChoiceField(
         required=False,
-        choices=[("", "Any"), *[(s.key, s.title) for s in steps.STEPS], ("done", "Finished")],
+        choices=lambda: [
+            ("", "Any"),
+            *[(s.key, s.title) for s in steps.STEPS],
+            ("done", "Finished"),
+        ],
     )
     # A user id, or "none" for unassigned tenants. 18 digits keep it inside a bigint.
     manager = forms.RegexField(

@@ -23,6 +23,7 @@ from django.utils import timezone
 from wizard import checks, services, steps
 from wizard.errors import UserFacingError
 from wizard.models import AuditEvent, Membership, Tenant
+from wizard.services.mail import send_template
 
 logger = logging.getLogger(__name__)
 
@@ -116,15 +117,7 @@ def _record_drift(
         if row.drift_since is None:
             if not newly_failing:
                 return ReverifyOutcome(name, "verified", calls=calls)
-            row.drift_checks, row.drift_since = newly_failing, timezone.now()
-            row.save(update_fields=["drift_checks", "drift_since"])
-            services.audit(
-                tenant=row,
-                user=None,
-                action=AuditEvent.Action.DRIFT_DETECTED,
-                detail={"checks": newly_failing},
-            )
-            transaction.on_commit(lambda: _mail(row, newly_failing, recovered=False))
+            _episode_edge(row, newly_failing, start=True)
             return ReverifyOutcome(name, "drifted", drifted=newly_failing, calls=calls)
         # An episode is under way: it ends when none of its checks fails any more. Checks
         # that drift meanwhile join it quietly (one alert per episode, not per check).
@@ -141,16 +134,17 @@ def _record_drift(
                 row.save(update_fields=["drift_checks"])
             return ReverifyOutcome(name, "drifted", drifted=remaining, calls=calls)
         recovered = row.drift_checks
-        row.drift_checks, row.drift_since = [], None
-        row.save(update_fields=["drift_checks", "drift_since"])
-        services.audit(
-            tenant=row,
-            user=None,
-            action=AuditEvent.Action.DRIFT_RECOVERED,
-            detail={"checks": recovered},
-        )
-        transaction.on_commit(lambda: _mail(row, recovered, recovered=True))
+        _episode_edge(row, recovered, start=False)
         return ReverifyOutcome(name, "recovered", drifted=recovered, calls=calls)
+
+
+def _episode_edge(row: Tenant, checks_: list[dict[str, Any]], *, start: bool) -> None:
+    """A drift episode starts or ends: stored on the tenant, audited, mailed after commit."""
+    row.drift_checks, row.drift_since = (checks_, timezone.now()) if start else ([], None)
+    row.save(update_fields=["drift_checks", "drift_since"])
+    action = AuditEvent.Action.DRIFT_DETECTED if start else AuditEvent.Action.DRIFT_RECOVERED
+    services.audit(tenant=row, user=None, action=action, detail={"checks": checks_})
+    transaction.on_commit(lambda: _mail(row, checks_, recovered=not start))
 
 
 def _recipients(tenant: Tenant) -> list[str]:
@@ -172,27 +166,20 @@ def _mail(tenant: Tenant, drifted: list[dict[str, Any]], *, recovered: bool) -> 
     # Partners open their wizard; staff get 404 there, so they get their own page.
     partner_link = settings.SITE_URL + reverse("wizard:step", args=[tenant.code, first])
     staff_link = settings.SITE_URL + reverse("manage:tenant", args=[tenant.code])
-    links = f"Partners: {partner_link}\nAccount managers: {staff_link}\n"
-    lines = "\n".join(
-        f"- {steps.STEPS_BY_KEY[d['step']].title}: {d['title']}"
+    lines = [
+        f"{steps.STEPS_BY_KEY[d['step']].title}: {d['title']}"
         + (f" ({d['subject']})" if d["subject"] else "")
         for d in drifted
-    )
-    if recovered:
-        subject = f"{tenant.name}: the Billing Sync setup is healthy again"
-        body = (
-            f"The checks that had started failing for {tenant.name} pass again:\n\n{lines}\n\n"
-            f"Nothing else to do.\n\n{links}"
-        )
-    else:
-        subject = f"{tenant.name}: the Billing Sync setup needs attention"
-        body = (
-            f"A routine re-check of {tenant.name}'s Autotask found that these checks, which "
-            f"passed before, now fail:\n\n{lines}\n\nBilling Sync may fail until they are "
-            f"fixed. What to change is on the wizard page:\n\n{links}"
-        )
+    ]
+    context = {
+        "tenant": tenant,
+        "recovered": recovered,
+        "lines": lines,
+        "partner_link": partner_link,
+        "staff_link": staff_link,
+    }
     # A mail server failure is logged; it must not undo or abort the re-verification.
-    services.send_quietly(subject, body, to)
+    send_template("drift", context, to)
 
 
 def stopped_reason(refused_at: datetime.datetime) -> str:

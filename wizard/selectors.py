@@ -142,7 +142,11 @@ SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "-activity": (F("last_activity_at").desc(nulls_last=True), "id"),
     "state": ("health", "name", "id"),
 }
-DONE_INDEX = len(steps.STEPS) + 1
+
+
+def done_index() -> int:
+    """``Tenant.current_step_index`` of a tenant with every step done: one past the last."""
+    return len(steps.STEPS) + 1
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,7 @@ def stuck_cutoff() -> datetime.datetime:
 def health_expression() -> Case:
     """The dashboard state of a tenant, as SQL. The rule is shown on the dashboard."""
     return Case(
-        When(current_step_index=DONE_INDEX, then=Value("done")),
+        When(current_step_index=done_index(), then=Value("done")),
         When(last_activity_at__isnull=True, then=Value("not_started")),
         When(
             Q(last_activity_at__lt=stuck_cutoff()) | Q(failed_verifications__gte=3),
@@ -193,7 +197,7 @@ def dashboard_queryset(user: Any, f: DashboardFilter) -> QuerySet[Tenant]:
     if f.state:
         qs = qs.filter(health=f.state)
     if f.step == "done":
-        qs = qs.filter(current_step_index=DONE_INDEX)
+        qs = qs.filter(current_step_index=done_index())
     elif f.step:
         qs = qs.filter(current_step_index=steps.step_number(f.step))
     if f.manager == "none":
@@ -210,8 +214,11 @@ def dashboard_queryset(user: Any, f: DashboardFilter) -> QuerySet[Tenant]:
 def funnel(qs: QuerySet[Tenant]) -> list[tuple[str, int]]:
     """How many of the filtered tenants reached each step (and finished), in one query."""
     counts = qs.order_by().aggregate(
-        **{f"s{i}": Count("id", filter=Q(current_step_index__gte=i)) for i in range(1, DONE_INDEX)},
-        done=Count("id", filter=Q(current_step_index=DONE_INDEX)),
+        **{
+            f"s{i}": Count("id", filter=Q(current_step_index__gte=i))
+            for i in range(1, done_index())
+        },
+        done=Count("id", filter=Q(current_step_index=done_index())),
     )
     bars = [(s.title, counts[f"s{i}"]) for i, s in enumerate(steps.STEPS, start=1)]
     return [*bars, ("Finished", counts["done"])]
@@ -223,7 +230,7 @@ def managers_for_filter(user: Any) -> QuerySet[Any]:
 
 
 def step_title_at(index: int) -> str:
-    return "Finished" if index >= DONE_INDEX else steps.STEPS[index - 1].title
+    return "Finished" if index >= done_index() else steps.STEPS[index - 1].title
 
 
 def step_states(tenants: list[Tenant]) -> dict[int, dict[str, str]]:

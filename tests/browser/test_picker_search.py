@@ -36,8 +36,10 @@ def test_typing_a_name_sends_one_search(page: Page, live_server, autotask_sandbo
     expect(page.locator("#picker").get_by_role("link", name="Wingtip Toys")).to_be_visible()
     htmx_idle(page)
     assert_same_document(page)
-    assert len(searches) == 1, searches
-    assert searches[0].endswith("q=Wingtip")
+    # One search per pause, not per key: 7 keys, 1 search. A loaded CI machine can hold one
+    # key back past the 400 ms pause; that makes it 2, never 7.
+    assert 1 <= len(searches) <= 2, searches
+    assert searches[-1].endswith("q=Wingtip")
 
 
 def test_a_newer_search_cancels_the_one_still_running(

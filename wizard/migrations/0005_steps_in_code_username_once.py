@@ -47,6 +47,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(username_to_credential, username_back_to_answers),
         migrations.RemoveConstraint(
+            model_name="auditevent",
+            name="audit_step_key_known",
+        ),
+        migrations.RemoveConstraint(
             model_name="stepprogress",
             name="progress_step_key_known",
         ),

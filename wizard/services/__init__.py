@@ -47,6 +47,7 @@ from wizard.services.errors import (
     StaffNotMember,
     VerificationInProgress,
 )
+from wizard.services.mail import send_quietly
 from wizard.services.picker import company_search, contract_choices
 from wizard.services.progress import step_skip, step_unskip, tenant_summary_refresh
 from wizard.services.reset import ResetPlan, reset_plan, wizard_reset
@@ -56,7 +57,6 @@ from wizard.services.team import (
     invitation_from_token,
     invitation_signup,
     invitations_pending,
-    send_quietly,
 )
 from wizard.services.tenants import (
     is_staff_account,

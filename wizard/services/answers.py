@@ -54,16 +54,28 @@ def step_answers_save(
         really_changed = {k: v for k, v in changes.items() if progress.answers.get(k) != v}
         if not really_changed:
             return progress
-        progress.answers = {**progress.answers, **really_changed}
-        clear_results(progress)
-        audit(
-            tenant=tenant,
-            user=user,
-            action=AuditEvent.Action.ANSWERS_SAVED,
-            step_key=step_key,
-            detail={"fields": sorted(really_changed)},
+        return _store(
+            progress,
+            user,
+            {**progress.answers, **really_changed},
+            {"fields": sorted(really_changed)},
         )
-        return finish(progress, user)
+
+
+def _store(
+    progress: StepProgress, user: Actor, answers: dict[str, Any], detail: dict[str, Any]
+) -> StepProgress:
+    """Save new answers: the old results no longer hold; audited; the state follows."""
+    progress.answers = answers
+    clear_results(progress)
+    audit(
+        tenant=progress.tenant,
+        user=user,
+        action=AuditEvent.Action.ANSWERS_SAVED,
+        step_key=progress.step_key,
+        detail=detail,
+    )
+    return finish(progress, user)
 
 
 def answer_list_add(
@@ -74,16 +86,8 @@ def answer_list_add(
         progress = lock_step(tenant, step_key)
         items = [i for i in progress.answers.get(field, []) if i.get(key) != item.get(key)]
         items.append(item)
-        progress.answers = {**progress.answers, field: items}
-        clear_results(progress)
-        audit(
-            tenant=tenant,
-            user=user,
-            action=AuditEvent.Action.ANSWERS_SAVED,
-            step_key=step_key,
-            detail={"fields": [field], "added": {key: item.get(key)}},
-        )
-        return finish(progress, user)
+        detail = {"fields": [field], "added": {key: item.get(key)}}
+        return _store(progress, user, {**progress.answers, field: items}, detail)
 
 
 def answer_list_remove(
@@ -95,16 +99,8 @@ def answer_list_remove(
         items = [i for i in before if str(i.get(key)) != str(value)]
         if len(items) == len(before):
             return progress
-        progress.answers = {**progress.answers, field: items}
-        clear_results(progress)
-        audit(
-            tenant=tenant,
-            user=user,
-            action=AuditEvent.Action.ANSWERS_SAVED,
-            step_key=step_key,
-            detail={"fields": [field], "removed": {key: value}},
-        )
-        return finish(progress, user)
+        detail = {"fields": [field], "removed": {key: value}}
+        return _store(progress, user, {**progress.answers, field: items}, detail)
 
 
 def checklist_update(
@@ -168,48 +164,21 @@ class Submission:
 def step_submit(*, tenant: Tenant, step_key: str, user: Actor, submission: Submission) -> None:
     """Save a step form in one transaction: all of it, or (on EditConflict) none of it."""
     step = steps.STEPS_BY_KEY[step_key]
+    sub = submission
+    on: dict[str, Any] = {"tenant": tenant, "step_key": step_key, "user": user}
     with transaction.atomic():
-        if submission.changes:
-            step_answers_save(
-                tenant=tenant,
-                step_key=step_key,
-                user=user,
-                changes=submission.changes,
-                seen=submission.seen,
-            )
-        if submission.ticked or submission.unticked:
-            checklist_update(
-                tenant=tenant,
-                step_key=step_key,
-                user=user,
-                ticked=submission.ticked,
-                unticked=submission.unticked,
-            )
-        if submission.time_zone is not None:
-            value, seen = submission.time_zone
+        if sub.changes:
+            step_answers_save(**on, changes=sub.changes, seen=sub.seen)
+        if sub.ticked or sub.unticked:
+            checklist_update(**on, ticked=sub.ticked, unticked=sub.unticked)
+        if sub.time_zone is not None:
+            value, seen = sub.time_zone
             tenant_time_zone_save(tenant=tenant, user=user, time_zone=value, seen=seen)
-        if submission.username or submission.secret is not None:
+        if sub.username or sub.secret is not None:
             credentials_save(
-                tenant=tenant,
-                user=user,
-                username=submission.username or "",
-                secret=submission.secret,
+                tenant=tenant, user=user, username=sub.username or "", secret=sub.secret
             )
-        if step.list_field and submission.new_row:
-            answer_list_add(
-                tenant=tenant,
-                step_key=step_key,
-                user=user,
-                field=step.list_field,
-                item=submission.new_row,
-                key=step.list_key,
-            )
-        if step.list_field and submission.remove:
-            answer_list_remove(
-                tenant=tenant,
-                step_key=step_key,
-                user=user,
-                field=step.list_field,
-                key=step.list_key,
-                value=submission.remove,
-            )
+        if step.list_field and sub.new_row:
+            answer_list_add(**on, field=step.list_field, item=sub.new_row, key=step.list_key)
+        if step.list_field and sub.remove:
+            answer_list_remove(**on, field=step.list_field, key=step.list_key, value=sub.remove)

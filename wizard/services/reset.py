@@ -21,8 +21,8 @@ from wizard.services.audit import Actor, actor_of, audit
 from wizard.services.errors import (
     ResetRefused,
 )
+from wizard.services.mail import send_template
 from wizard.services.progress import tenant_summary_refresh
-from wizard.services.team import send_quietly
 
 logger = logging.getLogger(__name__)
 
@@ -142,17 +142,13 @@ def _mail_owners_about_reset(
     if not owners:
         return
     who = user.get_username() if user is not None and user.is_authenticated else "An admin"
-    title = steps.STEPS_BY_KEY[plan.from_step].title
-    cleared = ", ".join(s["title"] for s in plan.steps)
-    body = (
-        f"{who} reset the Billing Sync setup wizard of {tenant.name} from the step "
-        f"'{title}'.\n\nReason: {reason}\n\nCleared: {cleared}."
-        + (
-            "\nThe stored API user credentials were deleted: enter the Username and Secret again."
-            if plan.deletes_credentials
-            else ""
-        )
-        + "\nEarlier steps are unchanged."
-        + (f"\n\nContinue here: {resume_url}" if resume_url else "")
-    )
-    send_quietly(f"Your Billing Sync setup was reset: {title}", body, owners)
+    context = {
+        "who": who,
+        "tenant": tenant,
+        "title": steps.STEPS_BY_KEY[plan.from_step].title,
+        "reason": reason,
+        "cleared": ", ".join(s["title"] for s in plan.steps),
+        "deletes_credentials": plan.deletes_credentials,
+        "resume_url": resume_url,
+    }
+    send_template("reset", context, owners)

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,6 +26,7 @@ from wizard.services.errors import (
     InvitationRefused,
     MailNotSent,
 )
+from wizard.services.mail import send_template
 from wizard.services.tenants import is_staff_account, membership_add
 
 logger = logging.getLogger(__name__)
@@ -64,11 +64,9 @@ def invitation_create(
     )
     token = signing.dumps({"i": invitation.pk}, salt=INVITATION_SALT)
     who = user.get_username() if user is not None and user.is_authenticated else "Your team"
-    sent = send_quietly(
-        f"Join {tenant.name} in the Billing Sync setup wizard",
-        f"{who} invited you to help prepare Autotask for Billing Sync for {tenant.name}.\n\n"
-        f"Accept here (the link works once and expires in "
-        f"{INVITATION_MAX_AGE.days} days):\n{accept_url(token)}\n",
+    sent = send_template(
+        "invitation",
+        {"who": who, "tenant": tenant, "days": INVITATION_MAX_AGE.days, "link": accept_url(token)},
         [invitation.email],
     )
     if not sent:
@@ -92,16 +90,6 @@ def invitations_pending(tenant: Tenant) -> Any:
     return Invitation.objects.filter(
         tenant=tenant, accepted_at=None, created_at__gt=timezone.now() - INVITATION_MAX_AGE
     )
-
-
-def send_quietly(subject: str, body: str, to: Any) -> bool:
-    """Send a mail; a mail server failure is logged, never turned into a lost action."""
-    try:
-        send_mail(subject, body, None, list(to))
-    except Exception:  # SMTP errors come in many classes; the action itself already happened
-        logger.exception("could not send mail %r to %d recipient(s)", subject, len(list(to)))
-        return False
-    return True
 
 
 def invitation_from_token(token: str) -> Invitation:

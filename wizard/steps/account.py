@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from wizard.autotask.dates import time_zone_names
-from wizard.steps.base import Branch, ChecklistItem, Facts, Instruction, Section, Step
+from wizard.steps.base import Branch, ChecklistItem, Facts, Instruction, Section, Step, unmet
 from wizard.steps.forms import StepForm, answer_field
 
 BRANCHES = (
@@ -77,12 +77,13 @@ class AccountForm(StepForm):
 
 
 def blockers(answers: Mapping[str, Any], facts: Facts) -> list[str]:
-    out = []
-    if answers.get("branch") not in {"new", "existing"}:
-        out.append("Choose whether you need a new Autotask account or already have one.")
-    if not facts.time_zone_set:
-        out.append("Choose the time zone your Autotask works in.")
-    return out
+    return unmet(
+        (
+            answers.get("branch") not in {b.key for b in BRANCHES},
+            "Choose whether you need a new Autotask account or already have one.",
+        ),
+        (not facts.time_zone_set, "Choose the time zone your Autotask works in."),
+    )
 
 
 STEP = Step(

@@ -8,7 +8,15 @@ from typing import Any
 from django import forms
 
 from wizard.facts import ACTIVATIONS_PATH, CONTRACTS_CONFIGURE_HELP_URL
-from wizard.steps.base import ChecklistItem, Facts, Instruction, Section, Step, time_zone_needed
+from wizard.steps.base import (
+    ChecklistItem,
+    Facts,
+    Instruction,
+    Section,
+    Step,
+    time_zone_needed,
+    unmet,
+)
 from wizard.steps.forms import ContractRowMixin, StepForm, answer_field
 
 
@@ -28,15 +36,18 @@ class AnnualContractForm(ContractRowMixin, StepForm):
 
 
 def blockers(answers: Mapping[str, Any], facts: Facts) -> list[str]:
-    out = []
     has_annual = answers.get("has_annual")
-    if has_annual not in {"yes", "no"}:
-        out.append("Tell us whether any customer has Seat Based Annual subscriptions.")
-    elif has_annual == "yes" and not answers.get("contracts"):
-        out.append("Add the Fixed Price contract of at least one annual customer.")
-    if has_annual == "yes" and not facts.time_zone_set:
-        out.append(time_zone_needed())
-    return out
+    return unmet(
+        (
+            has_annual not in {"yes", "no"},
+            "Tell us whether any customer has Seat Based Annual subscriptions.",
+        ),
+        (
+            has_annual == "yes" and not answers.get("contracts"),
+            "Add the Fixed Price contract of at least one annual customer.",
+        ),
+        (has_annual == "yes" and not facts.time_zone_set, time_zone_needed()),
+    )
 
 
 def verification_wanted(answers: Mapping[str, Any]) -> bool:

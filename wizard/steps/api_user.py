@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from wizard.facts import API_USER_HELP_URL, SUGGESTED_LEVEL_NAME, VENDOR_NAME
-from wizard.steps.base import ChecklistItem, Facts, Instruction, Section, Step
+from wizard.steps.base import ChecklistItem, Facts, Instruction, Section, Step, unmet
 from wizard.steps.forms import StepForm
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
@@ -67,12 +67,10 @@ class ApiUserForm(StepForm):
 
 
 def blockers(answers: Mapping[str, Any], facts: Facts) -> list[str]:
-    out = []
-    if not facts.username:
-        out.append("Enter the API user's Username.")
-    if not facts.has_secret:
-        out.append("Enter the API user's Secret.")
-    return out
+    return unmet(
+        (not facts.username, "Enter the API user's Username."),
+        (not facts.has_secret, "Enter the API user's Secret."),
+    )
 
 
 STEP = Step(

@@ -8,7 +8,15 @@ from typing import Any
 
 from django import forms
 
-from wizard.steps.base import ChecklistItem, Facts, Instruction, Section, Step, time_zone_needed
+from wizard.steps.base import (
+    ChecklistItem,
+    Facts,
+    Instruction,
+    Section,
+    Step,
+    time_zone_needed,
+    unmet,
+)
 from wizard.steps.forms import ContractRowMixin, StepForm, answer_field
 
 SYNC_START_MOST_RECENT = "most-recent"
@@ -47,14 +55,17 @@ class RecurringContractForm(ContractRowMixin, StepForm):
 
 
 def blockers(answers: Mapping[str, Any], facts: Facts) -> list[str]:
-    out = []
-    if answers.get("sync_start") not in {SYNC_START_MOST_RECENT, SYNC_START_NEXT}:
-        out.append("Choose whether the sync starts with the most recent or the next invoice.")
-    if not answers.get("customers"):
-        out.append("Add at least one customer and its Recurring Service contract.")
-    if not facts.time_zone_set:
-        out.append(time_zone_needed())
-    return out
+    return unmet(
+        (
+            answers.get("sync_start") not in dict(SYNC_START_CHOICES),
+            "Choose whether the sync starts with the most recent or the next invoice.",
+        ),
+        (
+            not answers.get("customers"),
+            "Add at least one customer and its Recurring Service contract.",
+        ),
+        (not facts.time_zone_set, time_zone_needed()),
+    )
 
 
 def nothing_to_verify(answers: Mapping[str, Any]) -> str:
