@@ -118,7 +118,7 @@ def test_a_double_submitted_verification_runs_once(settings, tenant, owner, monk
     services.credentials_save(
         tenant=tenant, user=owner, username="healthy@sandbox.example", secret=SANDBOX_SECRET
     )
-    real = checks.run_step
+    real = checks.run
     runs: list[int] = []
 
     def slow_run(*args: Any, **kwargs: Any) -> Any:
@@ -126,7 +126,7 @@ def test_a_double_submitted_verification_runs_once(settings, tenant, owner, monk
         time.sleep(0.5)  # hold the claim while the second click arrives
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(checks, "run_step", slow_run)
+    monkeypatch.setattr(checks, "run", slow_run)
     results = race(
         lambda: services.step_verify(tenant=tenant, step_key="api-user", user=owner),
         lambda: services.step_verify(tenant=tenant, step_key="api-user", user=owner),

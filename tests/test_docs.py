@@ -12,7 +12,7 @@ CHECK_ID = re.compile(r'"((?:auth|access|contract|company)\.[a-z-]+|connection)"
 
 def check_ids() -> set[str]:
     ids: set[str] = set()
-    for path in (ROOT / "wizard" / "checks").glob("*.py"):
+    for path in (ROOT / "wizard" / "checks").rglob("*.py"):
         ids |= set(CHECK_ID.findall(path.read_text()))
     for path in sorted((ROOT / "wizard" / "services").glob("*.py")):
         ids |= set(CHECK_ID.findall(path.read_text()))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from wizard import services
+from wizard.checks import CheckStatus
 from wizard.models import Membership, StepProgress, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +65,16 @@ def test_membership_roles_are_owner_or_member(tenant: Tenant, outsider) -> None:
 def test_tenant_urls_use_a_uuid(tenant: Tenant) -> None:
     assert len(str(tenant.code)) == 36
     assert str(tenant.pk) not in str(tenant.code).split("-")
+
+
+def test_the_tenants_last_status_takes_only_a_check_status(tenant: Tenant) -> None:
+    field = Tenant._meta.get_field("last_verification_status")
+    assert list(field.choices or []) == list(CheckStatus.choices)
+    tenant.last_verification_status = CheckStatus.UNKNOWN
+    tenant.full_clean()
+    tenant.last_verification_status = "bogus"
+    with pytest.raises(ValidationError):
+        tenant.full_clean()
+    # Never verified: blank.
+    tenant.last_verification_status = ""
+    tenant.full_clean()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.http import StreamingHttpResponse
 
 from tests.conftest import login, make_user
 from wizard import selectors, services, steps
@@ -93,7 +94,9 @@ def test_the_wizard_handles_a_seventh_step(seven: Registry) -> None:
     staff = login(make_user("seven-staff", is_staff=True, is_superuser=True))
     dashboard = staff.get("/manage/").content.decode()
     assert "1 of 7" in dashboard
-    export = staff.get("/manage/export.csv").getvalue().decode()
+    exported = staff.get("/manage/export.csv")
+    assert isinstance(exported, StreamingHttpResponse)
+    export = b"".join(exported.streaming_content).decode()
     assert "billing-code" in export.splitlines()[0]
     api = staff.get("/api/v1/tenants/?q=Seven").json()["results"][0]
     assert api["progress"]["total"] == 7

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard import steps
+from wizard.checks import CheckResult, CheckStatus
 from wizard.models import StepState
-
-FAIL, UNKNOWN = "fail", "unknown"
 
 WAITING_FOR_VERIFICATION = "Waiting for verification against your Autotask."
 
@@ -58,15 +57,15 @@ def evaluate(
             f"Tick the {missing} remaining checklist item{'s' if missing != 1 else ''}."
         )
 
-    statuses = {r.get("status") for r in check_results}
+    statuses = {CheckResult.from_dict(r).status for r in check_results}
     verification_failed = False
     if needs_verification(step, answers):
         if not check_results:
             blockers.append(WAITING_FOR_VERIFICATION)
-        elif FAIL in statuses:
+        elif CheckStatus.FAIL in statuses:
             verification_failed = True
             blockers.append("Fix the failed checks below, then verify again.")
-        elif UNKNOWN in statuses:
+        elif CheckStatus.UNKNOWN in statuses:
             blockers.append("Some checks could not be completed; verify again.")
 
     touched = bool(answers or checklist or check_results) or step.started_by(facts)

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 
 from wizard import steps
+from wizard.checks.status import CheckStatus
 
 
 class Tenant(models.Model):
@@ -46,7 +47,10 @@ class Tenant(models.Model):
     # The most failed verifications in a row on any one step ("stuck" from 3).
     failed_verifications = models.PositiveSmallIntegerField(default=0)
     last_verified_at = models.DateTimeField(null=True, blank=True)
-    last_verification_status = models.CharField(max_length=10, blank=True, default="")
+    # The worst status of the last verification of any step; "" until the first one.
+    last_verification_status = models.CharField(
+        max_length=10, blank=True, default="", choices=CheckStatus.choices
+    )
 
     # Lockout safety: Autotask locks an API user after repeated failed logins, so after two
     # rejected credentials in a row the wizard stops trying until this time.

@@ -101,9 +101,10 @@ def tenant_reverify(*, tenant: Tenant) -> ReverifyOutcome:
     newly_failing = [
         {"step": key[0], "id": key[1], "subject": key[2], "title": result.get("title", "")}
         for key, result in after.items()
-        if result.get("status") == checks.FAIL and before.get(key, {}).get("status") == checks.PASS
+        if result.get("status") == checks.CheckStatus.FAIL
+        and before.get(key, {}).get("status") == checks.CheckStatus.PASS
     ]
-    still_failing = {key for key, r in after.items() if r.get("status") == checks.FAIL}
+    still_failing = {key for key, r in after.items() if r.get("status") == checks.CheckStatus.FAIL}
     return _record_drift(tenant, newly_failing, still_failing, calls=outcome.calls)
 
 

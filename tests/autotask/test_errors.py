@@ -12,6 +12,7 @@ import requests
 
 from tests.autotask.conftest import CREDENTIALS, INTEGRATION_CODE, SECRET, USERNAME, payload
 from wizard.autotask import errors as autotask_errors
+from wizard.autotask.error_mapping import error_from_response, parse_retry_after
 from wizard.autotask.errors import (
     AuthenticationFailed,
     AutotaskError,
@@ -27,8 +28,6 @@ from wizard.autotask.errors import (
     TooManyResults,
     Unavailable,
     UnknownUsername,
-    error_from_response,
-    parse_retry_after,
 )
 from wizard.autotask.types import AccessLevel, Threshold
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from wizard import checks
 from wizard.autotask import AutotaskClient, Credentials, build_session
+from wizard.checks import CheckResult
 from wizard.sandbox import DEFAULT_BASE_URL, SANDBOX_SECRET, Sandbox, install_sandbox
 
 TODAY = datetime.date(2026, 11, 26)
@@ -15,6 +18,12 @@ TODAY = datetime.date(2026, 11, 26)
 SYDNEY = "Australia/Sydney"
 CODE = "CHECKS-TEST-CODE"
 ZONE_URL = "https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation"
+# ThresholdInformation's answer with little usage: what every verification signs in with.
+THRESHOLD = {
+    "externalRequestThreshold": 10000,
+    "requestThresholdTimeframe": 60,
+    "currentTimeframeRequestCount": 120,
+}
 
 
 @pytest.fixture
@@ -38,3 +47,28 @@ def client_for(sandbox: Sandbox) -> Callable[..., AutotaskClient]:
         )
 
     return make
+
+
+def verify(
+    client: AutotaskClient, step: str, inputs: checks.Inputs | None = None
+) -> list[CheckResult]:
+    """One step verified on its own, as services does it: through the one engine."""
+    return checks.run(client, inputs or checks.Inputs(today=TODAY), {step})[step]
+
+
+def run_recurring(
+    client: AutotaskClient,
+    rows: list[dict[str, Any]],
+    sync_start: str,
+    today: datetime.date,
+    *,
+    time_zone: str,
+) -> list[CheckResult]:
+    inputs = checks.Inputs(today, customers=rows, sync_start=sync_start, time_zone=time_zone)
+    return verify(client, "recurring-contract", inputs)
+
+
+def run_annual(
+    client: AutotaskClient, rows: list[dict[str, Any]], today: datetime.date, *, time_zone: str
+) -> list[CheckResult]:
+    return verify(client, "annual-contract", checks.Inputs(today, annual=rows, time_zone=time_zone))

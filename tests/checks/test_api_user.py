@@ -4,10 +4,9 @@ import pytest
 import responses
 
 from wizard.autotask import AutotaskClient, Credentials
-from wizard.checks import api_user
-from wizard.checks.base import FAIL, PASS, UNKNOWN, WARN
+from wizard.checks import CheckStatus
 
-from .conftest import ZONE_URL
+from .conftest import ZONE_URL, verify
 
 
 def by_id(results):
@@ -17,13 +16,13 @@ def by_id(results):
 def test_healthy_user_passes_with_its_own_company_hidden_as_the_guide_sets_it(
     client_for, sandbox
 ) -> None:
-    results = by_id(api_user.run(client_for("healthy")))
+    results = by_id(verify(client_for("healthy"), "api-user"))
     assert {k: r.status for k, r in results.items()} == {
-        "auth.username": PASS,
-        "auth.secret": PASS,
-        "auth.integration-code": PASS,
-        "auth.company": PASS,
-        "auth.threshold": PASS,
+        "auth.username": CheckStatus.PASS,
+        "auth.secret": CheckStatus.PASS,
+        "auth.integration-code": CheckStatus.PASS,
+        "auth.company": CheckStatus.PASS,
+        "auth.threshold": CheckStatus.PASS,
     }
     company = results["auth.company"].evidence
     assert "hidden from this API user, as expected with the guide's CRM setting" in company
@@ -33,13 +32,13 @@ def test_healthy_user_passes_with_its_own_company_hidden_as_the_guide_sets_it(
 
 
 def test_a_level_that_sees_the_own_company_names_it(client_for) -> None:
-    results = by_id(api_user.run(client_for("full-default")))
-    assert results["auth.company"].status == PASS
+    results = by_id(verify(client_for("full-default"), "api-user"))
+    assert results["auth.company"].status == CheckStatus.PASS
     assert "Connected to Northwind IT Services" in results["auth.company"].evidence
 
 
 def test_the_integration_code_check_says_what_it_proves(client_for) -> None:
-    result = by_id(api_user.run(client_for("healthy")))["auth.integration-code"]
+    result = by_id(verify(client_for("healthy"), "api-user"))["auth.integration-code"]
     assert result.title == (
         "Billing Sync's integration code is accepted with this Username and Secret"
     )
@@ -48,11 +47,11 @@ def test_the_integration_code_check_says_what_it_proves(client_for) -> None:
 
 
 def test_unknown_username_is_told_apart_and_stops_early(client_for, sandbox) -> None:
-    results = by_id(api_user.run(client_for("unknown")))
-    assert results["auth.username"].status == FAIL
+    results = by_id(verify(client_for("unknown"), "api-user"))
+    assert results["auth.username"].status == CheckStatus.FAIL
     assert "does not know this API username" in results["auth.username"].evidence
     assert "Admin > Resources (Users)" in results["auth.username"].fix
-    assert {results[k].status for k in results if k != "auth.username"} == {UNKNOWN}
+    assert {results[k].status for k in results if k != "auth.username"} == {CheckStatus.UNKNOWN}
     assert sandbox.request_count() == 1
 
 
@@ -62,9 +61,9 @@ def test_unknown_username_is_told_apart_and_stops_early(client_for, sandbox) -> 
 def test_wrong_secret_fails_once_without_retry_and_lists_causes(
     client_for, sandbox, scenario, secret
 ) -> None:
-    results = by_id(api_user.run(client_for(scenario, secret)))
+    results = by_id(verify(client_for(scenario, secret), "api-user"))
     check = results["auth.secret"]
-    assert check.status == FAIL
+    assert check.status == CheckStatus.FAIL
     assert "Locked" in check.fix and "Rhipe - Cloud Services" in check.fix
     assert "not retried" in check.evidence
     # zone lookup + exactly one authenticated call: a 401 is never retried (lockout risk)
@@ -72,18 +71,18 @@ def test_wrong_secret_fails_once_without_retry_and_lists_causes(
 
 
 def test_rejected_integration_code_names_the_vendor(client_for) -> None:
-    results = by_id(api_user.run(client_for("code-rejected")))
+    results = by_id(verify(client_for("code-rejected"), "api-user"))
     # Autotask's order of checks is undocumented: the Secret is "not checked", not "good".
-    assert results["auth.secret"].status == UNKNOWN
+    assert results["auth.secret"].status == CheckStatus.UNKNOWN
     check = results["auth.integration-code"]
-    assert check.status == FAIL
+    assert check.status == CheckStatus.FAIL
     assert "'Rhipe - Cloud Services'" in check.fix
     assert "Possible causes" in check.evidence
 
 
 def test_usage_from_half_the_threshold_warns(client_for) -> None:
-    check = by_id(api_user.run(client_for("near-threshold")))["auth.threshold"]
-    assert check.status == WARN
+    check = by_id(verify(client_for("near-threshold"), "api-user"))["auth.threshold"]
+    assert check.status == CheckStatus.WARN
     assert "of 10,000 requests" in check.evidence
     assert "API Activity by Hour" in check.fix
 
@@ -110,8 +109,8 @@ def test_usage_at_the_threshold_fails() -> None:
         zone_cache={},
         sleep=lambda _s: None,
     )
-    check = by_id(api_user.run(client))["auth.threshold"]
-    assert check.status == FAIL
+    check = by_id(verify(client, "api-user"))["auth.threshold"]
+    assert check.status == CheckStatus.FAIL
     assert "100%" in check.evidence
 
 
@@ -124,13 +123,13 @@ def test_usage_at_the_threshold_fails() -> None:
     ],
 )
 def test_autotask_not_answering_usefully_is_unknown_not_fail(client_for, scenario, code) -> None:
-    results = api_user.run(client_for(scenario))
-    assert not [r for r in results if r.status == FAIL]
-    unknown = [r for r in results if r.status == UNKNOWN]
+    results = verify(client_for(scenario), "api-user")
+    assert not [r for r in results if r.status == CheckStatus.FAIL]
+    unknown = [r for r in results if r.status == CheckStatus.UNKNOWN]
     assert unknown and unknown[0].error == code
     assert unknown[0].evidence  # says what happened and what to do
 
 
 def test_a_flaky_autotask_is_retried_to_a_result(client_for) -> None:
-    results = api_user.run(client_for("flaky"))
-    assert {r.status for r in results} == {PASS}
+    results = verify(client_for("flaky"), "api-user")
+    assert {r.status for r in results} == {CheckStatus.PASS}

@@ -22,11 +22,10 @@ import responses
 
 from wizard import checks
 from wizard.autotask import AutotaskClient, Credentials, build_session
-from wizard.checks import contracts
-from wizard.checks.base import FAIL, PASS, UNKNOWN, WARN, CheckResult
+from wizard.checks import CheckResult, CheckStatus
 from wizard.sandbox import SANDBOX_SECRET, SCENARIOS, Sandbox, install_sandbox
 
-from .conftest import CODE, ZONE_URL
+from .conftest import CODE, THRESHOLD, ZONE_URL, run_annual, run_recurring
 
 FIELDS = json.loads(
     (
@@ -56,6 +55,7 @@ def _page(items: list[dict[str, Any]]) -> dict[str, Any]:
 def _autotask(start: str | None, end: str | None, contract_type: int = 7) -> AutotaskClient:
     """Register Autotask's answers for contract #2001 of company #101 and return a client."""
     responses.get(ZONE_URL, json={"zoneName": "Australia/NZ", "url": BASE, "webUrl": "", "ci": 42})
+    responses.get(BASE + "V1.0/ThresholdInformation", json=THRESHOLD)
     responses.get(
         BASE + "V1.0/Contracts/entityInformation/fields",
         json=FIELDS,
@@ -95,14 +95,14 @@ def test_auckland_contract_starting_on_new_years_day_starts_on_the_1st() -> None
     # 1 January 2026, 00:00 NZDT (UTC+13) = 31 December 2025, 11:00 UTC.
     client = _autotask("2025-12-31T11:00:00Z", "2027-12-30T11:00:00Z")
     results = _by_id(
-        contracts.run_recurring(client, ROW, "next", datetime.date(2026, 1, 15), time_zone=AUCKLAND)
+        run_recurring(client, ROW, "next", datetime.date(2026, 1, 15), time_zone=AUCKLAND)
     )
-    assert results["contract.start-first-of-month"].status == PASS
+    assert results["contract.start-first-of-month"].status == CheckStatus.PASS
     assert results["contract.start-first-of-month"].evidence.startswith(
         "Starts 1 January 2026 (Pacific/Auckland)"
     )
     # The first usage date of "next invoice" is 1 January: the contract starts on it.
-    assert results["contract.start-date"].status == PASS
+    assert results["contract.start-date"].status == CheckStatus.PASS
     assert results["contract.start-date"].evidence == (
         "Starts 1 January 2026 (Pacific/Auckland); usage is synced from 1 January 2026."
     )
@@ -115,11 +115,11 @@ def test_auckland_contract_starting_on_the_2nd_starts_after_the_first_usage_date
     # like the 1st, a start on time with no proration. Both verdicts were wrong.
     client = _autotask("2026-02-01T11:00:00Z", None)
     results = _by_id(
-        contracts.run_recurring(client, ROW, "next", datetime.date(2026, 2, 10), time_zone=AUCKLAND)
+        run_recurring(client, ROW, "next", datetime.date(2026, 2, 10), time_zone=AUCKLAND)
     )
-    assert results["contract.start-date"].status == FAIL
+    assert results["contract.start-date"].status == CheckStatus.FAIL
     assert "starts on 2 February 2026 (Pacific/Auckland)" in results["contract.start-date"].evidence
-    assert results["contract.start-first-of-month"].status == WARN
+    assert results["contract.start-first-of-month"].status == CheckStatus.WARN
     assert "the 2nd of the month" in results["contract.start-first-of-month"].evidence
     assert results["contract.end-date"].evidence == "No end date."
 
@@ -130,10 +130,10 @@ def test_brisbane_start_on_the_1st_of_march_is_no_false_proration_warning() -> N
     # on the 28th" and told the partner to move a correct Start Date to 1 February.
     client = _autotask("2026-02-28T14:00:00Z", "2028-02-28T14:00:00Z")
     results = _by_id(
-        contracts.run_recurring(client, ROW, "next", datetime.date(2026, 3, 5), time_zone=BRISBANE)
+        run_recurring(client, ROW, "next", datetime.date(2026, 3, 5), time_zone=BRISBANE)
     )
-    assert results["contract.start-first-of-month"].status == PASS
-    assert results["contract.start-date"].status == PASS
+    assert results["contract.start-first-of-month"].status == CheckStatus.PASS
+    assert results["contract.start-date"].status == CheckStatus.PASS
     assert "Starts 1 March 2026 (Australia/Brisbane)" in results["contract.start-date"].evidence
 
 
@@ -142,18 +142,18 @@ def test_brisbane_end_date_on_new_years_day_has_not_passed_on_new_years_day() ->
     # Ends 1 January 2026 in Brisbane (2025-12-31T14:00:00Z); today is 1 January there.
     client = _autotask("2024-12-31T14:00:00Z", "2025-12-31T14:00:00Z")
     results = _by_id(
-        contracts.run_recurring(client, ROW, "next", datetime.date(2026, 1, 1), time_zone=BRISBANE)
+        run_recurring(client, ROW, "next", datetime.date(2026, 1, 1), time_zone=BRISBANE)
     )
     end = results["contract.end-date"]
-    assert end.status == WARN  # ends today: within a month, not "ended"
+    assert end.status == CheckStatus.WARN  # ends today: within a month, not "ended"
     assert end.evidence == "It ends on 1 January 2026 (Australia/Brisbane), within a month."
     # And the day after, it has ended.
     responses.reset()
     client = _autotask("2024-12-31T14:00:00Z", "2025-12-31T14:00:00Z")
     results = _by_id(
-        contracts.run_recurring(client, ROW, "next", datetime.date(2026, 1, 2), time_zone=BRISBANE)
+        run_recurring(client, ROW, "next", datetime.date(2026, 1, 2), time_zone=BRISBANE)
     )
-    assert results["contract.end-date"].status == FAIL
+    assert results["contract.end-date"].status == CheckStatus.FAIL
     assert (
         "It ended on 1 January 2026 (Australia/Brisbane)" in results["contract.end-date"].evidence
     )
@@ -164,19 +164,17 @@ def test_new_york_dates_with_fractional_seconds() -> None:
     # Midnight in New York in winter (UTC-5), written as Autotask sometimes does: ".000Z".
     client = _autotask("2026-01-01T05:00:00.000Z", "2026-01-31T05:00:00.000Z")
     results = _by_id(
-        contracts.run_recurring(
-            client, ROW, "most-recent", datetime.date(2026, 1, 31), time_zone=NEW_YORK
-        )
+        run_recurring(client, ROW, "most-recent", datetime.date(2026, 1, 31), time_zone=NEW_YORK)
     )
     # "Most recent invoice" on 31 January copies December's usage: 1 January is too late.
-    assert results["contract.start-date"].status == FAIL
+    assert results["contract.start-date"].status == CheckStatus.FAIL
     assert results["contract.start-date"].evidence.startswith(
         "The contract starts on 1 January 2026 (America/New_York); the sync copies usage from "
         "1 December 2025"
     )
-    assert results["contract.start-first-of-month"].status == PASS
+    assert results["contract.start-first-of-month"].status == CheckStatus.PASS
     # The last day of the contract is today in New York: not passed yet.
-    assert results["contract.end-date"].status == WARN
+    assert results["contract.end-date"].status == CheckStatus.WARN
     assert "31 January 2026 (America/New_York)" in results["contract.end-date"].evidence
 
 
@@ -186,11 +184,11 @@ def test_the_time_zone_decides_the_date() -> None:
     # read in the wrong zone, a correct Start Date looks wrong. The zone must be the tenant's.
     client = _autotask("2026-03-01T05:00:00.000Z", None)
     results = _by_id(
-        contracts.run_recurring(
+        run_recurring(
             client, ROW, "next", datetime.date(2026, 3, 2), time_zone="America/Los_Angeles"
         )
     )
-    assert results["contract.start-first-of-month"].status == WARN
+    assert results["contract.start-first-of-month"].status == CheckStatus.WARN
     assert "28 February 2026 (America/Los_Angeles)" in (
         results["contract.start-first-of-month"].evidence
     )
@@ -202,9 +200,7 @@ def test_timestamps_with_an_offset_and_date_only_values() -> None:
     # and a bare date is a local date already.
     client = _autotask("2026-01-31T13:00:00+00:00", "2027-01-31")
     results = _by_id(
-        contracts.run_recurring(
-            client, ROW, "next", datetime.date(2026, 2, 1), time_zone="Australia/Sydney"
-        )
+        run_recurring(client, ROW, "next", datetime.date(2026, 2, 1), time_zone="Australia/Sydney")
     )
     assert results["contract.start-date"].evidence.startswith(
         "Starts 1 February 2026 (Australia/Sydney)"
@@ -215,15 +211,15 @@ def test_timestamps_with_an_offset_and_date_only_values() -> None:
 @responses.activate
 def test_without_a_time_zone_no_date_is_judged() -> None:
     client = _autotask("2026-01-31T13:00:00Z", None)
-    results = contracts.run_recurring(client, ROW, "next", datetime.date(2026, 2, 1), time_zone="")
+    results = run_recurring(client, ROW, "next", datetime.date(2026, 2, 1), time_zone="")
     by_id = _by_id(results)
-    assert by_id["contract.time-zone"].status == UNKNOWN
+    assert by_id["contract.time-zone"].status == CheckStatus.UNKNOWN
     assert "step 1" in by_id["contract.time-zone"].fix
     assert not {"contract.start-date", "contract.start-first-of-month", "contract.end-date"} & set(
         by_id
     )
     # What needs no date is still checked.
-    assert by_id["contract.type"].status == PASS
+    assert by_id["contract.type"].status == CheckStatus.PASS
 
 
 # --- annual contracts, recorded answers ----------------------------------------------------------
@@ -233,38 +229,32 @@ def test_without_a_time_zone_no_date_is_judged() -> None:
 def test_annual_dates_in_auckland_across_the_year_edge() -> None:
     # 1 January 2026 to 31 December 2026 in Auckland.
     client = _autotask("2025-12-31T11:00:00Z", "2026-12-30T11:00:00Z", contract_type=3)
-    results = _by_id(
-        contracts.run_annual(client, ROW, datetime.date(2026, 1, 1), time_zone=AUCKLAND)
-    )
-    assert results["contract.dates"].status == PASS
+    results = _by_id(run_annual(client, ROW, datetime.date(2026, 1, 1), time_zone=AUCKLAND))
+    assert results["contract.dates"].status == CheckStatus.PASS
     assert results["contract.dates"].evidence == (
         "Starts 1 January 2026 (Pacific/Auckland), ends 31 December 2026."
     )
-    assert results["contract.end-date"].status == PASS
+    assert results["contract.end-date"].status == CheckStatus.PASS
 
 
 @responses.activate
 def test_annual_contract_ending_the_day_it_starts_is_valid_in_brisbane() -> None:
     # Start and end on the same local day (both 2026-01-31T14:00:00Z = 1 February): valid.
     client = _autotask("2026-01-31T14:00:00Z", "2026-01-31T14:00:00Z", contract_type=3)
-    results = _by_id(
-        contracts.run_annual(client, ROW, datetime.date(2026, 1, 20), time_zone=BRISBANE)
-    )
-    assert results["contract.dates"].status == PASS
+    results = _by_id(run_annual(client, ROW, datetime.date(2026, 1, 20), time_zone=BRISBANE))
+    assert results["contract.dates"].status == CheckStatus.PASS
     responses.reset()
     # An end the day before the start is not.
     client = _autotask("2026-01-31T14:00:00Z", "2026-01-30T14:00:00Z", contract_type=3)
-    results = _by_id(
-        contracts.run_annual(client, ROW, datetime.date(2026, 1, 20), time_zone=BRISBANE)
-    )
-    assert results["contract.dates"].status == FAIL
+    results = _by_id(run_annual(client, ROW, datetime.date(2026, 1, 20), time_zone=BRISBANE))
+    assert results["contract.dates"].status == CheckStatus.FAIL
 
 
 @responses.activate
 def test_annual_without_a_time_zone_asks_for_it() -> None:
     client = _autotask("2026-01-31T14:00:00Z", "2027-01-30T14:00:00Z", contract_type=3)
-    results = _by_id(contracts.run_annual(client, ROW, datetime.date(2026, 1, 20), time_zone=""))
-    assert results["contract.time-zone"].status == UNKNOWN
+    results = _by_id(run_annual(client, ROW, datetime.date(2026, 1, 20), time_zone=""))
+    assert results["contract.time-zone"].status == CheckStatus.UNKNOWN
     assert "contract.dates" not in results
 
 
@@ -284,15 +274,39 @@ def new_year_sandbox(sandbox: Sandbox) -> Sandbox:
     ("company", "contract", "sync_start", "expected"),
     [
         # Starts 1 January 2026 (the 1st of "this month"): on time for "next", not "most recent".
-        (107, 2007, "next", {"contract.start-date": PASS, "contract.start-first-of-month": PASS}),
-        (107, 2007, "most-recent", {"contract.start-date": FAIL}),
+        (
+            107,
+            2007,
+            "next",
+            {
+                "contract.start-date": CheckStatus.PASS,
+                "contract.start-first-of-month": CheckStatus.PASS,
+            },
+        ),
+        (107, 2007, "most-recent", {"contract.start-date": CheckStatus.FAIL}),
         # Starts on the 15th a year ago: proration, whatever the zone.
-        (105, 2005, "next", {"contract.start-first-of-month": WARN, "contract.start-date": PASS}),
+        (
+            105,
+            2005,
+            "next",
+            {
+                "contract.start-first-of-month": CheckStatus.WARN,
+                "contract.start-date": CheckStatus.PASS,
+            },
+        ),
         # Starts 1 February 2026: after both first usage dates.
-        (106, 2006, "next", {"contract.start-date": FAIL}),
+        (106, 2006, "next", {"contract.start-date": CheckStatus.FAIL}),
         # Ended 30 November 2025: passed.
-        (108, 2008, "next", {"contract.end-date": FAIL}),
-        (101, 2001, "next", {"contract.end-date": PASS, "contract.start-first-of-month": PASS}),
+        (108, 2008, "next", {"contract.end-date": CheckStatus.FAIL}),
+        (
+            101,
+            2001,
+            "next",
+            {
+                "contract.end-date": CheckStatus.PASS,
+                "contract.start-first-of-month": CheckStatus.PASS,
+            },
+        ),
     ],
 )
 def test_demo_contracts_in_every_zone_at_new_year(
@@ -301,7 +315,7 @@ def test_demo_contracts_in_every_zone_at_new_year(
     session_client = _sandbox_client(new_year_sandbox, scenario, CODE)
     time_zone = SCENARIOS[f"{scenario}@sandbox.example"].time_zone
     results = _by_id(
-        contracts.run_recurring(
+        run_recurring(
             session_client,
             [{"company_id": company, "contract_id": contract}],
             sync_start,
@@ -324,8 +338,8 @@ def test_review_of_the_american_tenant_passes_with_its_own_zone(new_year_sandbox
         annual=[{"company_id": 101, "contract_id": 2012}],
         time_zone=NEW_YORK,
     )
-    by_step = checks.run_all(client, inputs)
-    assert {r.status for rs in by_step.values() for r in rs} == {PASS}
+    by_step = checks.run(client, inputs)
+    assert {r.status for rs in by_step.values() for r in rs} == {CheckStatus.PASS}
 
 
 def _sandbox_client(sandbox: Sandbox, scenario: str, code: str) -> AutotaskClient:

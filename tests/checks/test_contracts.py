@@ -4,10 +4,9 @@ import pytest
 import responses
 
 from wizard.autotask import AutotaskClient, Credentials
-from wizard.checks import contracts
-from wizard.checks.base import FAIL, PASS, WARN
+from wizard.checks import CheckStatus
 
-from .conftest import SYDNEY, TODAY, ZONE_URL
+from .conftest import SYDNEY, THRESHOLD, TODAY, ZONE_URL, run_annual, run_recurring
 
 
 def row(company: int, contract: int) -> dict[str, int]:
@@ -19,17 +18,17 @@ def statuses(results) -> dict[str, str]:
 
 
 def test_good_recurring_contract_passes_every_check(client_for) -> None:
-    results = contracts.run_recurring(
+    results = run_recurring(
         client_for("healthy"), [row(101, 2001)], "most-recent", TODAY, time_zone=SYDNEY
     )
     assert statuses(results) == {
-        "contract.found": PASS,
-        "company.active": PASS,
-        "contract.type": PASS,
-        "contract.status": PASS,
-        "contract.end-date": PASS,
-        "contract.start-date": PASS,
-        "contract.start-first-of-month": PASS,
+        "contract.found": CheckStatus.PASS,
+        "company.active": CheckStatus.PASS,
+        "contract.type": CheckStatus.PASS,
+        "contract.status": CheckStatus.PASS,
+        "contract.end-date": CheckStatus.PASS,
+        "contract.start-date": CheckStatus.PASS,
+        "contract.start-first-of-month": CheckStatus.PASS,
     }
     assert results[0].subject == "Contoso Ltd: contract #2001 “Contoso - Managed Cloud”"
 
@@ -37,81 +36,83 @@ def test_good_recurring_contract_passes_every_check(client_for) -> None:
 @pytest.mark.parametrize(
     ("company", "contract", "sync_start", "check", "status", "says"),
     [
-        (105, 2005, "next", "contract.start-first-of-month", WARN, "prorates"),
-        (106, 2006, "next", "contract.start-date", FAIL, "1 November 2026"),
-        (107, 2007, "next", "contract.start-date", PASS, "Starts 1 November 2026"),
-        (107, 2007, "most-recent", "contract.start-date", FAIL, "1 October 2026"),
-        (108, 2008, "next", "contract.end-date", FAIL, "ended on"),
-        (109, 2009, "next", "contract.status", FAIL, "Inactive"),
-        (110, 2010, "next", "company.active", FAIL, "inactive"),
-        (111, 2011, "next", "contract.type", FAIL, "Time and Materials"),
-        (101, 2002, "next", "contract.company", FAIL, "company #102"),
-        (101, 9999, "next", "contract.found", FAIL, "no contract #9999"),
+        (105, 2005, "next", "contract.start-first-of-month", CheckStatus.WARN, "prorates"),
+        (106, 2006, "next", "contract.start-date", CheckStatus.FAIL, "1 November 2026"),
+        (107, 2007, "next", "contract.start-date", CheckStatus.PASS, "Starts 1 November 2026"),
+        (107, 2007, "most-recent", "contract.start-date", CheckStatus.FAIL, "1 October 2026"),
+        (108, 2008, "next", "contract.end-date", CheckStatus.FAIL, "ended on"),
+        (109, 2009, "next", "contract.status", CheckStatus.FAIL, "Inactive"),
+        (110, 2010, "next", "company.active", CheckStatus.FAIL, "inactive"),
+        (111, 2011, "next", "contract.type", CheckStatus.FAIL, "Time and Materials"),
+        (101, 2002, "next", "contract.company", CheckStatus.FAIL, "company #102"),
+        (101, 9999, "next", "contract.found", CheckStatus.FAIL, "no contract #9999"),
     ],
 )
 def test_each_contract_rule(client_for, company, contract, sync_start, check, status, says) -> None:
-    results = contracts.run_recurring(
+    results = run_recurring(
         client_for("healthy"), [row(company, contract)], sync_start, TODAY, time_zone=SYDNEY
     )
     found = [r for r in results if r.id == check]
     assert found, statuses(results)
     assert found[0].status == status
     assert says in found[0].evidence
-    if status != PASS:
+    if status != CheckStatus.PASS:
         assert found[0].fix
 
 
 def test_most_recent_start_suggests_the_next_invoice_only_when_it_helps(client_for) -> None:
-    late = contracts.run_recurring(
+    late = run_recurring(
         client_for("healthy"), [row(107, 2007)], "most-recent", TODAY, time_zone=SYDNEY
     )
     fix = next(r.fix for r in late if r.id == "contract.start-date")
     assert "1 October 2026 or earlier" in fix and "next invoice" in fix
-    later = contracts.run_recurring(
-        client_for("healthy"), [row(106, 2006)], "next", TODAY, time_zone=SYDNEY
-    )
+    later = run_recurring(client_for("healthy"), [row(106, 2006)], "next", TODAY, time_zone=SYDNEY)
     fix = next(r.fix for r in later if r.id == "contract.start-date")
     assert "next invoice" not in fix
 
 
-def test_three_customers_cost_three_calls_after_the_zone(client_for, sandbox) -> None:
+def test_three_customers_cost_the_sign_in_and_three_reads(client_for, sandbox) -> None:
     client = client_for("healthy")
-    results = contracts.run_recurring(
+    results = run_recurring(
         client, [row(101, 2001), row(102, 2002), row(103, 2003)], "next", TODAY, time_zone=SYDNEY
     )
-    assert {r.status for r in results} == {PASS}
+    assert {r.status for r in results} == {CheckStatus.PASS}
     assert len({r.subject for r in results}) == 3
-    assert sandbox.request_count() == 4  # zone, fields, contracts, companies
+    # zone, ThresholdInformation (the sign-in), then fields, contracts, companies at once
+    assert sandbox.request_count() == 5
 
 
 def test_restricted_contract_visibility_says_why_it_may_be_missing(client_for) -> None:
-    results = contracts.run_recurring(
+    results = run_recurring(
         client_for("restricted-rights"), [row(101, 2001)], "next", TODAY, time_zone=SYDNEY
     )
-    assert results[0].id == "contract.found" and results[0].status == FAIL
+    assert results[0].id == "contract.found" and results[0].status == CheckStatus.FAIL
     assert "security level may restrict" in results[0].fix
 
 
 def test_annual_contracts(client_for) -> None:
-    results = contracts.run_annual(
+    results = run_annual(
         client_for("healthy"),
         [row(101, 2012), row(112, 2013), row(111, 2011)],
         TODAY,
         time_zone=SYDNEY,
     )
-    assert results[0].id == "contract.fixed-price-available" and results[0].status == PASS
+    assert (
+        results[0].id == "contract.fixed-price-available" and results[0].status == CheckStatus.PASS
+    )
     by_subject: dict[str, dict[str, str]] = {}
     for r in results[1:]:
         by_subject.setdefault(r.subject.split(":")[0], {})[r.id] = r.status
-    assert set(by_subject["Contoso Ltd"].values()) == {PASS}
-    assert by_subject["Coho Winery"]["contract.end-date"] == FAIL
-    assert by_subject["Alpine Ski House"]["contract.type"] == FAIL
+    assert set(by_subject["Contoso Ltd"].values()) == {CheckStatus.PASS}
+    assert by_subject["Coho Winery"]["contract.end-date"] == CheckStatus.FAIL
+    assert by_subject["Alpine Ski House"]["contract.type"] == CheckStatus.FAIL
 
 
 @responses.activate
 def test_fixed_price_missing_from_the_tenants_contract_types_fails() -> None:
     base = "https://webservices15.autotask.net/ATServicesRest/"
     responses.get(ZONE_URL, json={"zoneName": "x", "url": base, "webUrl": "", "ci": 1})
+    responses.get(base + "V1.0/ThresholdInformation", json=THRESHOLD)
     responses.get(
         base + "V1.0/Contracts/entityInformation/fields",
         json={
@@ -164,12 +165,14 @@ def test_fixed_price_missing_from_the_tenants_contract_types_fails() -> None:
         zone_cache={},
         sleep=lambda _s: None,
     )
-    results = contracts.run_annual(client, [row(1, 2)], TODAY, time_zone=SYDNEY)
-    assert [(r.id, r.status) for r in results] == [("contract.fixed-price-available", FAIL)]
+    results = run_annual(client, [row(1, 2)], TODAY, time_zone=SYDNEY)
+    assert [(r.id, r.status) for r in results] == [
+        ("contract.fixed-price-available", CheckStatus.FAIL)
+    ]
 
 
 def test_an_autotask_outage_is_unknown_not_a_verdict(client_for) -> None:
-    results = contracts.run_recurring(
+    results = run_recurring(
         client_for("throttled"), [row(101, 2001)], "next", TODAY, time_zone=SYDNEY
     )
     assert [(r.id, r.status, r.error) for r in results] == [("connection", "unknown", "throttled")]

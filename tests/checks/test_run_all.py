@@ -21,7 +21,7 @@ def test_full_verification_of_three_customers_stays_within_15_calls(client_for, 
         annual=[{"company_id": 101, "contract_id": 2012}],
         time_zone=SYDNEY,
     )
-    by_step = checks.run_all(client, inputs)
+    by_step = checks.run(client, inputs)
     assert set(by_step) == {"api-user", "security-level", "recurring-contract", "annual-contract"}
     assert {r.status for rs in by_step.values() for r in rs} == {"pass"}
     assert sandbox.request_count() <= 15
@@ -29,7 +29,7 @@ def test_full_verification_of_three_customers_stays_within_15_calls(client_for, 
 
 
 def test_no_connection_means_no_further_calls(client_for, sandbox) -> None:
-    by_step = checks.run_all(
+    by_step = checks.run(
         client_for("wrong-secret"), checks.Inputs(today=TODAY, customers=THREE, sync_start="next")
     )
     assert list(by_step) == ["api-user"]
@@ -63,7 +63,7 @@ def test_each_scenario_has_its_own_diagnosis(client_for) -> None:
         inputs = checks.Inputs(
             today=TODAY, customers=THREE[:1], sync_start="next", time_zone=time_zone
         )
-        flat = [r for rs in checks.run_all(client_for(scenario), inputs).values() for r in rs]
+        flat = [r for rs in checks.run(client_for(scenario), inputs).values() for r in rs]
         found = {
             (r.id, r.status)
             for r in flat

@@ -1,6 +1,8 @@
 """The Autotask service layer: a REST API client, typed errors and value types.
 
 Imports nothing from Django: all configuration arrives through constructor arguments.
+client.py has the public calls, transport.py the one path they are sent through, parsing.py
+reads the answers, errors.py and error_mapping.py say what went wrong. Import from here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from wizard.autotask.client import (
     build_session,
     clear_zone_cache,
 )
+from wizard.autotask.error_mapping import error_from_response
 from wizard.autotask.errors import (
     AuthenticationFailed,
     AutotaskError,
@@ -29,7 +32,6 @@ from wizard.autotask.errors import (
     Unavailable,
     UnexpectedValue,
     UnknownUsername,
-    error_from_response,
 )
 from wizard.autotask.types import (
     AccessLevel,

@@ -9,7 +9,9 @@ Reference: shared/reference/autotask-rest-api.md section 9 (probe order).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from wizard.autotask import (
@@ -22,14 +24,11 @@ from wizard.autotask import (
     Zone,
 )
 from wizard.checks.base import (
-    FAIL,
-    PASS,
-    UNKNOWN,
-    WARN,
     CheckResult,
     connection_result,
     from_error,
 )
+from wizard.checks.status import CheckStatus
 from wizard.facts import API_ACTIVITY_PATH, USERS_PATH, VENDOR_NAME
 
 WARN_USAGE = 0.5  # Autotask adds latency to every call from 50 % of the hourly threshold.
@@ -48,7 +47,25 @@ TITLES = {
 
 
 def _not_checked(check_id: str, because: str) -> CheckResult:
-    return CheckResult(check_id, UNKNOWN, TITLES[check_id], evidence=f"Not checked: {because}")
+    return CheckResult(
+        check_id, CheckStatus.UNKNOWN, TITLES[check_id], evidence=f"Not checked: {because}"
+    )
+
+
+def _refused(
+    check_id: str, error: AutotaskError, fix: str, *, because: str, not_reached: tuple[str, ...]
+) -> list[CheckResult]:
+    """Autotask refused the sign-in at ``check_id``: that fails, the checks after it were not
+    made (``because`` says why)."""
+    failed = CheckResult(
+        check_id,
+        CheckStatus.FAIL,
+        TITLES[check_id],
+        evidence=error.user_message,
+        fix=fix,
+        error=error.code,
+    )
+    return [failed, *(_not_checked(k, because) for k in not_reached)]
 
 
 @dataclass(frozen=True)
@@ -70,22 +87,20 @@ def connect(client: AutotaskClient) -> Connection:
     try:
         zone = client.discover_zone()
     except UnknownUsername as e:
-        results.append(
-            CheckResult(
-                "auth.username",
-                FAIL,
-                TITLES["auth.username"],
-                evidence=e.user_message,
-                fix=f"Open {USERS_PATH}, open the API user and copy its Username exactly.",
-                error=e.code,
-            )
-        )
+        fix = f"Open {USERS_PATH}, open the API user and copy its Username exactly."
         return Connection(
-            results
-            + [
-                _not_checked(k, "the username is not known.")
-                for k in ("auth.secret", "auth.integration-code", "auth.company", "auth.threshold")
-            ]
+            _refused(
+                "auth.username",
+                e,
+                fix,
+                because="the username is not known.",
+                not_reached=(
+                    "auth.secret",
+                    "auth.integration-code",
+                    "auth.company",
+                    "auth.threshold",
+                ),
+            )
         )
     except AutotaskError as e:
         if e.transport:
@@ -94,7 +109,7 @@ def connect(client: AutotaskClient) -> Connection:
     results.append(
         CheckResult(
             "auth.username",
-            PASS,
+            CheckStatus.PASS,
             TITLES["auth.username"],
             evidence=f"Autotask found the user in zone {zone.name or '(unnamed)'} ({zone.url}).",
         )
@@ -103,53 +118,35 @@ def connect(client: AutotaskClient) -> Connection:
     try:
         threshold = client.get_threshold()
     except AuthenticationFailed as e:
-        results.append(
-            CheckResult(
-                "auth.secret",
-                FAIL,
-                TITLES["auth.secret"],
-                evidence=e.user_message,
-                fix=(
-                    f"In {USERS_PATH}, open the API user: check Active is ticked and Locked is "
-                    f"not, and that Integration Vendor is '{VENDOR_NAME}'. If the Secret may be "
-                    "wrong, generate a new one, save it, and enter it here."
-                ),
-                error=e.code,
-            )
+        fix = (
+            f"In {USERS_PATH}, open the API user: check Active is ticked and Locked is not, and "
+            f"that Integration Vendor is '{VENDOR_NAME}'. If the Secret may be wrong, generate a "
+            "new one, save it, and enter it here."
         )
-        return Connection(
-            results
-            + [
-                _not_checked(k, "Autotask did not accept the credentials.")
-                for k in ("auth.integration-code", "auth.company", "auth.threshold")
-            ]
+        refused = _refused(
+            "auth.secret",
+            e,
+            fix,
+            because="Autotask did not accept the credentials.",
+            not_reached=("auth.integration-code", "auth.company", "auth.threshold"),
         )
+        return Connection(results + refused)
     except IntegrationCodeRejected as e:
         # Autotask does not document whether it checks the code or the Secret first, so the
         # Secret is not declared good here: it simply was not reached.
-        results.append(
-            _not_checked("auth.secret", "Autotask stopped at the integration code first.")
+        fix = (
+            f"In {USERS_PATH}, open the API user, set Integration Vendor to '{VENDOR_NAME}', "
+            "click Save & Close, wait a few minutes, verify again."
         )
-        results.append(
-            CheckResult(
-                "auth.integration-code",
-                FAIL,
-                TITLES["auth.integration-code"],
-                evidence=e.user_message,
-                fix=(
-                    f"In {USERS_PATH}, open the API user, set Integration Vendor to "
-                    f"'{VENDOR_NAME}', click Save & Close, wait a few minutes, verify again."
-                ),
-                error=e.code,
-            )
+        refused = _refused(
+            "auth.integration-code",
+            e,
+            fix,
+            because="Autotask rejected the integration code.",
+            not_reached=("auth.company", "auth.threshold"),
         )
-        return Connection(
-            results
-            + [
-                _not_checked(k, "Autotask rejected the integration code.")
-                for k in ("auth.company", "auth.threshold")
-            ]
-        )
+        secret = _not_checked("auth.secret", "Autotask stopped at the integration code first.")
+        return Connection([*results, secret, *refused])
     except AutotaskError as e:
         if e.transport:
             # Throttled, thread limit, timeout: no verdict on the Secret either way.
@@ -159,7 +156,7 @@ def connect(client: AutotaskClient) -> Connection:
     results.append(
         CheckResult(
             "auth.secret",
-            PASS,
+            CheckStatus.PASS,
             TITLES["auth.secret"],
             evidence="Autotask accepted the Username and Secret.",
         )
@@ -167,7 +164,7 @@ def connect(client: AutotaskClient) -> Connection:
     results.append(
         CheckResult(
             "auth.integration-code",
-            PASS,
+            CheckStatus.PASS,
             TITLES["auth.integration-code"],
             evidence="Autotask accepted Billing Sync's integration code together with this "
             "Username and Secret. Autotask's API does not show the user's Integration Vendor "
@@ -177,12 +174,13 @@ def connect(client: AutotaskClient) -> Connection:
     return Connection(results, zone, threshold)
 
 
-def fetch_company(client: AutotaskClient) -> dict[str, Any] | None | AutotaskError:
-    try:
-        # Reference: https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_Basic_Query_Calls.htm
-        return client.get("Companies", 0)
-    except AutotaskError as e:
-        return e
+COMPANY = "company"
+
+
+def reads(client: AutotaskClient) -> dict[str, Callable[[], Any]]:
+    """What this step reads after signing in: the partner's own company (company 0)."""
+    # Reference: https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_Basic_Query_Calls.htm
+    return {COMPANY: partial(client.get, "Companies", 0)}
 
 
 def judge_company(company: dict[str, Any] | None | AutotaskError, zone: Zone) -> CheckResult:
@@ -197,7 +195,7 @@ def judge_company(company: dict[str, Any] | None | AutotaskError, zone: Zone) ->
         # Billing Sync, which reads customers only. Autotask says 404 or item null alike.
         return CheckResult(
             "auth.company",
-            PASS,
+            CheckStatus.PASS,
             TITLES["auth.company"],
             evidence=f"Signed in to {where}. Your own company (company 0) is hidden from this "
             "API user, as expected with the guide's CRM setting (All for Customer and "
@@ -207,7 +205,7 @@ def judge_company(company: dict[str, Any] | None | AutotaskError, zone: Zone) ->
     name = str(company.get("companyName") or "(no name)")
     return CheckResult(
         "auth.company",
-        PASS,
+        CheckStatus.PASS,
         TITLES["auth.company"],
         evidence=f"Connected to {name} ({where}). If this is not your company, the "
         "credentials belong to another Autotask.",
@@ -222,18 +220,18 @@ def judge_threshold(threshold: Threshold) -> CheckResult:
     )
     if ratio >= 1:
         status, fix = (
-            FAIL,
+            CheckStatus.FAIL,
             "Autotask suspends the API at the threshold. Find the integration using it in "
             f"{API_ACTIVITY_PATH}, then verify again.",
         )
     elif ratio >= WARN_USAGE:
         status, fix = (
-            WARN,
+            CheckStatus.WARN,
             "Above 50 % Autotask slows every API call down. See which integrations use the "
             f"API in {API_ACTIVITY_PATH}.",
         )
     else:
-        status, fix = PASS, ""
+        status, fix = CheckStatus.PASS, ""
     return CheckResult("auth.threshold", status, TITLES["auth.threshold"], evidence=used, fix=fix)
 
 
@@ -253,10 +251,3 @@ def finish(
         judge_company(company, connection.zone),
         judge_threshold(connection.threshold),
     ]
-
-
-def run(client: AutotaskClient) -> list[CheckResult]:
-    connection = connect(client)
-    if not connection.ok:
-        return connection.results
-    return finish(connection, fetch_company(client))

@@ -2,13 +2,15 @@
 
 Every check has a stable id (documented in docs/checks.md), a status, a plain title, the
 evidence (what Autotask answered) and the fix (where to click in Autotask). Results are stored
-as plain dicts on the step (StepProgress.check_results), so they must stay JSON-friendly.
+as plain dicts on the step (StepProgress.check_results), so they must stay JSON-friendly:
+``as_dict()`` writes one, ``CheckResult.from_dict()`` reads it back.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Self
 
 from wizard.autotask import (
     AuthenticationFailed,
@@ -17,19 +19,19 @@ from wizard.autotask import (
     PermissionDenied,
     UnknownUsername,
 )
-
-PASS, WARN, FAIL, UNKNOWN = "pass", "warn", "fail", "unknown"
-STATUS_ORDER = (FAIL, WARN, UNKNOWN, PASS)
+from wizard.checks.status import CheckStatus
 
 # Errors that are Autotask's verdict on the credentials (a failed check), as opposed to
 # Autotask not answering usefully (an unknown result: nothing was learned).
 CREDENTIAL_ERRORS = (UnknownUsername, AuthenticationFailed, IntegrationCodeRejected)
+# Their codes, as a result's ``error`` carries them: what counts towards the lockout pause.
+CREDENTIAL_ERROR_CODES = frozenset(e.code for e in CREDENTIAL_ERRORS)
 
 
 @dataclass(frozen=True)
 class CheckResult:
     id: str
-    status: str
+    status: CheckStatus
     title: str
     evidence: str = ""
     fix: str = ""
@@ -38,8 +40,23 @@ class CheckResult:
     # For unknown results: the error code of why Autotask could not be asked.
     error: str = ""
 
+    def __post_init__(self) -> None:
+        # A plain "pass" becomes CheckStatus.PASS; anything else is refused here, not on a page.
+        object.__setattr__(self, "status", CheckStatus(self.status))
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "status": self.status.value}
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> Self:
+        """A result stored by ``as_dict()`` (keys it does not know are ignored)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in stored.items() if k in known})
+
+    @property
+    def refused_credentials(self) -> bool:
+        """Autotask refused the credentials (counts towards locking the API user)."""
+        return self.error in CREDENTIAL_ERROR_CODES
 
 
 def from_error(
@@ -47,31 +64,19 @@ def from_error(
 ) -> CheckResult:
     """Turn an Autotask error into a result: a verdict (fail) or "could not tell" (unknown)."""
     if isinstance(error, CREDENTIAL_ERRORS):
-        return CheckResult(
-            check_id,
-            FAIL,
-            title,
-            evidence=error.user_message,
-            fix="Fix the API user's credentials in step 3 (The API user), then verify again.",
-            subject=subject,
-            error=error.code,
-        )
-    if isinstance(error, PermissionDenied):
-        return CheckResult(
-            check_id,
-            FAIL,
-            title,
-            evidence=error.user_message,
-            fix="Add the missing right to the API user's security level (step 2).",
-            subject=subject,
-            error=error.code,
-        )
+        status = CheckStatus.FAIL
+        fix = "Fix the API user's credentials in step 3 (The API user), then verify again."
+    elif isinstance(error, PermissionDenied):
+        status = CheckStatus.FAIL
+        fix = "Add the missing right to the API user's security level (step 2)."
+    else:
+        status, fix = CheckStatus.UNKNOWN, RETRY_LATER
     return CheckResult(
         check_id,
-        UNKNOWN,
+        status,
         title,
         evidence=error.user_message,
-        fix=RETRY_LATER,
+        fix=fix,
         subject=subject,
         error=error.code,
     )
@@ -93,7 +98,7 @@ def connection_result(error: AutotaskError, *, unread: str = "") -> CheckResult:
         evidence += f" Not read: {unread}."
     return CheckResult(
         CONNECTION_ID,
-        UNKNOWN,
+        CheckStatus.UNKNOWN,
         CONNECTION_TITLE,
         evidence=evidence,
         fix=RETRY_LATER,
@@ -101,9 +106,12 @@ def connection_result(error: AutotaskError, *, unread: str = "") -> CheckResult:
     )
 
 
-def worst(results: list[CheckResult]) -> str:
-    statuses = {r.status for r in results}
-    for status in STATUS_ORDER:
-        if status in statuses:
-            return status
-    return PASS
+def worst(results: Iterable[CheckResult | Mapping[str, Any]]) -> CheckStatus | None:
+    """The worst status among results, or stored results (dicts); None when there are none.
+
+    None, not "pass": no results means nothing was verified, which is no verdict at all.
+    """
+    statuses = {
+        r.status if isinstance(r, CheckResult) else CheckStatus(r["status"]) for r in results
+    }
+    return next((s for s in CheckStatus if s in statuses), None)

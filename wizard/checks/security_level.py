@@ -10,7 +10,9 @@ Reference: https://ww3.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Cal
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from wizard.autotask import (
@@ -18,18 +20,13 @@ from wizard.autotask import (
     AutotaskClient,
     AutotaskError,
     EntityAccess,
-    PermissionDenied,
-    UnexpectedValue,
 )
 from wizard.checks.base import (
-    FAIL,
-    PASS,
-    UNKNOWN,
-    WARN,
     CheckResult,
     connection_result,
     from_error,
 )
+from wizard.checks.status import CheckStatus
 from wizard.facts import LEVELS_PATH
 from wizard.steps import DEFAULT_LEVEL_NAME
 
@@ -110,7 +107,7 @@ def _check_entity(need: Need, access: EntityAccess) -> CheckResult:
     if missing:
         return CheckResult(
             check_id,
-            FAIL,
+            CheckStatus.FAIL,
             title,
             evidence=f"Autotask reports no right to {', '.join(VERBS[o] for o in missing)} "
             f"{need.label} for this API user.",
@@ -120,7 +117,7 @@ def _check_entity(need: Need, access: EntityAccess) -> CheckResult:
     if restricted and need.restricted_expected:
         return CheckResult(
             check_id,
-            PASS,
+            CheckStatus.PASS,
             title,
             evidence=f"Autotask grants {', '.join(VERBS[o] for o in need.operations)}. "
             + need.restricted_expected,
@@ -128,7 +125,7 @@ def _check_entity(need: Need, access: EntityAccess) -> CheckResult:
     if restricted:
         return CheckResult(
             check_id,
-            WARN,
+            CheckStatus.WARN,
             title,
             evidence=f"Access to {need.label} is restricted (e.g. only some organizations' "
             f"records) for: {', '.join(VERBS[o] for o in restricted)}. Autotask then returns "
@@ -138,7 +135,7 @@ def _check_entity(need: Need, access: EntityAccess) -> CheckResult:
         )
     return CheckResult(
         check_id,
-        PASS,
+        CheckStatus.PASS,
         title,
         evidence=f"Autotask grants {', '.join(VERBS[o] for o in need.operations)}.",
     )
@@ -157,7 +154,7 @@ def _least_privilege(accesses: dict[str, EntityAccess]) -> CheckResult:
     if extra:
         return CheckResult(
             "access.least-privilege",
-            WARN,
+            CheckStatus.WARN,
             title,
             evidence="Works, but not least privilege: the API user may also "
             + ", ".join(extra)
@@ -171,13 +168,13 @@ def _least_privilege(accesses: dict[str, EntityAccess]) -> CheckResult:
         # No data is no verdict: a right that could not be read may be one too many.
         return CheckResult(
             "access.least-privilege",
-            UNKNOWN,
+            CheckStatus.UNKNOWN,
             title,
             evidence=f"Not checked: the rights on {', '.join(unread)} could not be read.",
         )
     return CheckResult(
         "access.least-privilege",
-        PASS,
+        CheckStatus.PASS,
         title,
         evidence="No rights beyond the ones Billing Sync uses.",
     )
@@ -188,6 +185,7 @@ COST_TITLE = "Internal costs are visible to the API user (inferred)"
 
 def fetch_costs(client: AutotaskClient) -> list[dict[str, Any]]:
     """A few Services with their unitCost: the only window on cost visibility."""
+    # Reference: https://autotask.net/help/developerhelp/content/apis/REST/API_Calls/REST_Advanced_Query_Features.htm
     return client.query(
         "Services",
         [{"op": "gte", "field": "id", "value": 0}],
@@ -208,7 +206,7 @@ def judge_costs(services: list[dict[str, Any]]) -> CheckResult:
         # Not a reason to hold the step back: Billing Sync creates the services itself.
         return CheckResult(
             "access.internal-cost",
-            WARN,
+            CheckStatus.WARN,
             COST_TITLE,
             evidence="No Services to look at yet, so cost visibility cannot be inferred. Make "
             "sure the level has Can View Internal Cost and Sensitive Data.",
@@ -219,7 +217,7 @@ def judge_costs(services: list[dict[str, Any]]) -> CheckResult:
     if any(c != 0 for c in shown):
         return CheckResult(
             "access.internal-cost",
-            PASS,
+            CheckStatus.PASS,
             COST_TITLE,
             evidence=f"Unit costs came back on {sum(1 for c in shown if c != 0)} of "
             f"{len(services)} services read, so the level appears to include Can View "
@@ -230,7 +228,7 @@ def judge_costs(services: list[dict[str, Any]]) -> CheckResult:
         # both possible (reference, Corrections). All zeros prove nothing either way.
         return CheckResult(
             "access.internal-cost",
-            WARN,
+            CheckStatus.WARN,
             COST_TITLE,
             evidence=f"Could not tell: every unit cost read ({len(shown)} of {len(services)} "
             "services) is 0. That is what a level without Can View Internal Cost and "
@@ -239,7 +237,7 @@ def judge_costs(services: list[dict[str, Any]]) -> CheckResult:
         )
     return CheckResult(
         "access.internal-cost",
-        WARN,
+        CheckStatus.WARN,
         COST_TITLE,
         evidence=f"None of the {len(services)} services read came back with a unit cost. "
         "Autotask does not say why; the usual cause is a level without Can View "
@@ -300,30 +298,39 @@ def judge(
             else "the API user cannot view Services."
         )
         results.append(
-            CheckResult("access.internal-cost", UNKNOWN, COST_TITLE, evidence=f"Not checked: {why}")
+            CheckResult(
+                "access.internal-cost",
+                CheckStatus.UNKNOWN,
+                COST_TITLE,
+                evidence=f"Not checked: {why}",
+            )
         )
     return results + _connection(unanswered)
 
 
-def run(client: AutotaskClient) -> list[CheckResult]:
-    """One call after another, stopping at the first sign that nothing would work."""
-    accesses: Fetched = {}
-    for need in NEEDS:
-        try:
-            # Reference: https://ww3.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_EntityInformationCall.htm
-            accesses[need.entity] = client.entity_information(need.entity)
-        except AutotaskError as e:
-            accesses[need.entity] = e
-            if not isinstance(e, PermissionDenied | UnexpectedValue):
-                # Bad credentials or an unavailable Autotask: every entity would answer the
-                # same, so stop rather than spend calls (and risk a lockout) on the rest.
-                results, unanswered = _per_entity(accesses)
-                return results + _connection(unanswered)
-    services: list[dict[str, Any]] | AutotaskError | None = None
-    services_access = accesses.get("Services")
-    if isinstance(services_access, EntityAccess) and services_access.query != AccessLevel.NONE:
-        try:
-            services = fetch_costs(client)
-        except AutotaskError as e:
-            services = e
-    return judge(accesses, services)
+COSTS = "costs"
+
+
+def _rights(entity: str) -> str:
+    return f"rights:{entity}"
+
+
+def reads(client: AutotaskClient) -> dict[str, Callable[[], Any]]:
+    """The five rights and the cost probe: six independent reads, made at once."""
+    out: dict[str, Callable[[], Any]] = {
+        # Reference: https://ww3.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Calls/REST_EntityInformationCall.htm
+        _rights(need.entity): partial(client.entity_information, need.entity)
+        for need in NEEDS
+    }
+    # Sent with the rights, before it is known whether the API user may view Services: one
+    # round trip fewer, and its answer only counts if it may (judge_answers).
+    out[COSTS] = partial(fetch_costs, client)
+    return out
+
+
+def judge_answers(answers: Mapping[str, Any]) -> list[CheckResult]:
+    """The step's results from the answers to ``reads`` (each a value or an AutotaskError)."""
+    fetched: Fetched = {need.entity: answers[_rights(need.entity)] for need in NEEDS}
+    services_access = fetched.get("Services")
+    cost_answer = answers[COSTS] if isinstance(services_access, EntityAccess) else None
+    return judge(fetched, cost_answer)

@@ -68,7 +68,6 @@ def credentials_save(*, tenant: Tenant, user: Actor, username: str, secret: str 
 
 AUTH_FAILURES_BEFORE_PAUSE = 2
 AUTH_PAUSE = datetime.timedelta(minutes=15)
-CREDENTIAL_VERDICTS = {"authentication_failed", "unknown_username", "integration_code_rejected"}
 
 
 def check_auth_pause(tenant: Tenant) -> None:

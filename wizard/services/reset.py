@@ -91,7 +91,7 @@ def wizard_reset(
                 "state": p.state,
                 "answers": p.answers,
                 "checklist": p.checklist,
-                "results": checks.worst_of(p.check_results),
+                "results": checks.worst(p.check_results) or "",
                 "verified_at": p.verified_at.isoformat() if p.verified_at else None,
             }
             for p in rows

@@ -26,7 +26,7 @@ from wizard.models import (
 )
 from wizard.services.audit import Actor, audit
 from wizard.services.autotask import client_for
-from wizard.services.credentials import CREDENTIAL_VERDICTS, record_auth_outcome
+from wizard.services.credentials import record_auth_outcome
 from wizard.services.errors import (
     NothingToVerify,
     VerificationInProgress,
@@ -83,12 +83,12 @@ def _record(
         progress.tenant = tenant
         progress.check_results = results
         progress.verified_at = now
-        failed = any(r["status"] == checks.FAIL for r in results)
+        failed = any(r["status"] == checks.CheckStatus.FAIL for r in results)
         progress.failed_verifications = progress.failed_verifications + 1 if failed else 0
         evaluate_and_save(progress, user)
     everything = [r for results in by_step.values() for r in results]
     Tenant.objects.filter(pk=tenant.pk).update(
-        last_verified_at=now, last_verification_status=checks.worst_of(everything)
+        last_verified_at=now, last_verification_status=checks.worst(everything) or ""
     )
     counts: dict[str, int] = {}
     for r in everything:
@@ -100,7 +100,9 @@ def _record(
         step_key=run_step,
         detail={
             "counts": counts,
-            "failed": sorted({r["id"] for r in everything if r["status"] == checks.FAIL}),
+            "failed": sorted(
+                {r["id"] for r in everything if r["status"] == checks.CheckStatus.FAIL}
+            ),
             **({"calls": calls} if calls is not None else {}),
         },
     )
@@ -161,7 +163,7 @@ def verification_inputs(tenant: Tenant) -> checks.Inputs:
 def _not_rechecked() -> checks.CheckResult:
     return checks.CheckResult(
         "connection",
-        checks.UNKNOWN,
+        checks.CheckStatus.UNKNOWN,
         "Checked again in the review",
         evidence=f"Not checked: the API user could not connect (see {steps.ref('api-user')}).",
     )
@@ -230,27 +232,34 @@ def step_verify(
         if step.requires_earlier:
             by_step = {
                 key: [r.as_dict() for r in results]
-                for key, results in checks.run_all(
-                    client, inputs, postpone_above=postpone_above if background else None
+                for key, results in checks.run(
+                    client,
+                    inputs,
+                    background=background,
+                    postpone_above=postpone_above if background else None,
                 ).items()
             }
-            if list(by_step) == ["api-user"] and checks.worst_of(by_step["api-user"]) != "pass":
+            if (
+                list(by_step) == ["api-user"]
+                and checks.worst(by_step["api-user"]) != checks.CheckStatus.PASS
+            ):
                 # No connection: the other steps' earlier verdicts no longer hold either.
                 for key in _verified_step_keys(tenant):
                     by_step.setdefault(key, [_not_rechecked().as_dict()])
             results = [r for rs in by_step.values() for r in rs]
             by_step[step_key] = results
         else:
-            results = [r.as_dict() for r in checks.run_step(step_key, client, inputs)]
+            results = [r.as_dict() for r in checks.run(client, inputs, {step_key})[step_key]]
             by_step = {step_key: results}
         _remember_zone(tenant, client)
+        ran = [checks.CheckResult.from_dict(r) for r in results]
         record_auth_outcome(
             tenant,
-            rejected=any(r["error"] == "authentication_failed" for r in results),
-            refused=any(r["error"] in CREDENTIAL_VERDICTS for r in results),
-            accepted=bool(results)
-            and not any(r["error"] in CREDENTIAL_VERDICTS for r in results)
-            and any(r["status"] == checks.PASS for r in results),
+            rejected=any(r.error == "authentication_failed" for r in ran),
+            refused=any(r.refused_credentials for r in ran),
+            accepted=bool(ran)
+            and not any(r.refused_credentials for r in ran)
+            and any(r.status == checks.CheckStatus.PASS for r in ran),
         )
         with transaction.atomic():
             previous = _record(tenant, user, by_step, run_step=step_key, calls=client.calls)
@@ -259,7 +268,7 @@ def step_verify(
             tenant.code,
             step_key,
             client.calls,
-            checks.worst_of(results),
+            checks.worst(results),
         )
         return VerificationOutcome(step_key, results, by_step, client.calls, previous)
     finally:

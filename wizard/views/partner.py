@@ -20,6 +20,7 @@ from django_htmx.http import push_url
 
 from wizard import access, selectors, services, steps
 from wizard.autotask import AutotaskError, Busy, DeadlineExceeded, TimedOut
+from wizard.checks import CheckResult, CheckStatus
 from wizard.errors import UserFacingError
 from wizard.forms import form_class_for
 from wizard.models import Tenant
@@ -76,30 +77,14 @@ def _initial(step: steps.Step, overview: selectors.WizardOverview) -> dict[str, 
     return initial
 
 
-RESULT_GROUPS = (
-    ("fail", "Failed"),
-    ("warn", "Warnings"),
-    ("unknown", "Could not be checked"),
-    ("pass", "Passed"),
-)
-
-
-# (singular, plural) for the summary after a run.
-RESULT_WORDS = {
-    "fail": ("failed", "failed"),
-    "warn": ("warning", "warnings"),
-    "unknown": ("could not be checked", "could not be checked"),
-    "pass": ("passed", "passed"),
-}
-
-
-def _grouped(results: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+def _grouped(stored: list[dict[str, Any]]) -> list[tuple[str, str, list[CheckResult]]]:
     """Check results grouped by status, worst first; empty groups left out."""
+    results = [CheckResult.from_dict(r) for r in stored]
     groups = []
-    for status, label in RESULT_GROUPS:
-        items = [r for r in results if r.get("status") == status]
+    for status in CheckStatus:
+        items = [r for r in results if r.status == status]
         if items:
-            groups.append((status, label, items))
+            groups.append((status.value, status.label, items))
     return groups
 
 
@@ -326,20 +311,16 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
         messages.error(request, e.message)
     else:
         statuses = [r["status"] for r in outcome.results]
-        summary = ", ".join(
-            f"{statuses.count(s)} {RESULT_WORDS[s][statuses.count(s) != 1]}"
-            for s, _label in RESULT_GROUPS
-            if s in statuses
-        )
+        summary = ", ".join(s.counted(statuses.count(s)) for s in CheckStatus if s in statuses)
         text = f"Verified against Autotask: {summary}."
         if any(r.get("error") in LATE for r in outcome.results):
             text += (
                 " Autotask did not answer in time, so some checks could not be made. Try again "
                 "later; nothing you saved is lost."
             )
-        if "fail" in statuses:
+        if CheckStatus.FAIL in statuses:
             messages.error(request, text)
-        elif "warn" in statuses or "unknown" in statuses:
+        elif CheckStatus.WARN in statuses or CheckStatus.UNKNOWN in statuses:
             messages.warning(request, text)
         else:
             messages.success(request, text)

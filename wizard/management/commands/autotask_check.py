@@ -27,11 +27,13 @@ from django.utils import timezone
 
 from wizard import checks, services
 from wizard.autotask.dates import is_time_zone, today_in
+from wizard.checks import CheckStatus
 from wizard.sandbox import SCENARIOS
 from wizard.steps import SYNC_START_MOST_RECENT, SYNC_START_NEXT
 
 EXIT_OK, EXIT_FAILED, EXIT_NO_ANSWER = 0, 1, 2
-MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "unknown": "????"}
+# Each status in capitals, four wide; "????" for a check that could not be made.
+MARK = {s: "????" if s == CheckStatus.UNKNOWN else s.value.upper() for s in CheckStatus}
 
 
 class Command(BaseCommand):
@@ -108,7 +110,7 @@ class Command(BaseCommand):
             annual=annual,
             time_zone=time_zone,
         )
-        by_step = checks.run_all(client, inputs)
+        by_step = checks.run(client, inputs)
         results = [r for rs in by_step.values() for r in rs]
         if options["format"] == "json":
             self.stdout.write(
@@ -128,9 +130,9 @@ class Command(BaseCommand):
             self._print(by_step, client.calls)
         # "unknown" with an error code means Autotask was not usefully asked; "unknown" without
         # one is a check skipped because an earlier one failed.
-        if any(r.status == checks.UNKNOWN and r.error for r in results):
+        if any(r.status == CheckStatus.UNKNOWN and r.error for r in results):
             sys.exit(EXIT_NO_ANSWER)
-        if any(r.status == checks.FAIL for r in results):
+        if any(r.status == CheckStatus.FAIL for r in results):
             sys.exit(EXIT_FAILED)
         sys.exit(EXIT_OK)
 
@@ -165,7 +167,7 @@ class Command(BaseCommand):
             for r in results:
                 subject = f" [{r.subject}]" if r.subject else ""
                 self.stdout.write(f"  {MARK[r.status]}  {r.id}: {r.title}{subject}")
-                if r.status != checks.PASS:
+                if r.status != CheckStatus.PASS:
                     if r.evidence:
                         self.stdout.write(f"        {r.evidence}")
                     if r.fix:
