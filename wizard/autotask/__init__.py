@@ -8,7 +8,6 @@ reads the answers, errors.py and error_mapping.py say what went wrong. Import fr
 from __future__ import annotations
 
 from wizard.autotask.client import (
-    DEFAULT_ZONE_INFORMATION_URL,
     AutotaskClient,
     build_session,
     clear_zone_cache,
@@ -45,7 +44,6 @@ from wizard.autotask.types import (
 )
 
 __all__ = [
-    "DEFAULT_ZONE_INFORMATION_URL",
     "AccessLevel",
     "AuthenticationFailed",
     "AutotaskClient",

@@ -23,11 +23,8 @@ from wizard.autotask.parsing import path as _path
 from wizard.autotask.transport import MAX_RETRY_AFTER_SECONDS, Transport, build_session
 from wizard.autotask.types import Credentials, EntityAccess, FieldInfo, Page, Threshold, Zone
 
-__all__ = ["DEFAULT_ZONE_INFORMATION_URL", "AutotaskClient", "build_session", "clear_zone_cache"]
+__all__ = ["AutotaskClient", "build_session", "clear_zone_cache"]
 
-DEFAULT_ZONE_INFORMATION_URL = (
-    "https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation"
-)
 MAX_PAGE_SIZE = 500  # Autotask's page size limit for queries
 
 # Operators Autotask documents. A misspelt operator has been seen to be ignored silently (every

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Self
 
+from wizard import steps
 from wizard.autotask import (
     AuthenticationFailed,
     AutotaskError,
@@ -65,10 +66,11 @@ def from_error(
     """Turn an Autotask error into a result: a verdict (fail) or "could not tell" (unknown)."""
     if isinstance(error, CREDENTIAL_ERRORS):
         status = CheckStatus.FAIL
-        fix = "Fix the API user's credentials in step 3 (The API user), then verify again."
+        fix = f"Fix the API user's credentials in {steps.ref('api-user')}, then verify again."
     elif isinstance(error, PermissionDenied):
         status = CheckStatus.FAIL
-        fix = "Add the missing right to the API user's security level (step 2)."
+        level = steps.ref("security-level")
+        fix = f"Add the missing right to the API user's security level ({level})."
     else:
         status, fix = CheckStatus.UNKNOWN, RETRY_LATER
     return CheckResult(

@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from wizard import steps
 from wizard.autotask import AutotaskError
 from wizard.autotask.dates import local_date
 from wizard.checks.base import RETRY_LATER, CheckResult, connection_result, from_error
@@ -72,8 +73,7 @@ def time_zone_missing() -> CheckResult:
         TIME_ZONE_TITLE,
         evidence="Contract dates were not checked: Autotask sends each date as the moment of "
         "your local midnight in UTC, so the date depends on your time zone, which is not set.",
-        fix="Choose your Autotask's time zone in step 1 (Your Autotask account), then verify "
-        "again.",
+        fix=f"Choose your Autotask's time zone in {steps.ref('account')}, then verify again.",
     )
 
 
@@ -127,7 +127,7 @@ def check_contract(
             FOUND_TITLE,
             f"Autotask returned no contract #{row['contract_id']}.",
             "Check the contract id in Autotask. If it is right, the API user's security level "
-            "may restrict which contracts it sees (step 2).",
+            f"may restrict which contracts it sees ({steps.ref('security-level')}).",
         )
         return [missing], None, about
     out = [about.result("contract.found", CheckStatus.PASS, FOUND_TITLE, "Found.")]
