@@ -123,33 +123,22 @@ def step_skip(*, tenant: Tenant, step_key: str, user: Actor) -> StepProgress:
     step = steps.STEPS_BY_KEY[step_key]
     if not step.optional:
         raise SkipNotAllowed(f"'{step.title}' cannot be skipped.")
-    with transaction.atomic():
-        progress = lock_step(tenant, step_key)
-        if progress.state == StepState.SKIPPED:
-            return progress
-        old = progress.state
-        progress.state = StepState.SKIPPED
-        audit(
-            tenant=tenant,
-            user=user,
-            action=AuditEvent.Action.STEP_SKIPPED,
-            step_key=step_key,
-            detail={"from": old, "consequence": step.skip_consequence},
-        )
-        return finish(progress, user)
+    return _set_skipped(tenant, step, user, skipped=True)
 
 
 def step_unskip(*, tenant: Tenant, step_key: str, user: Actor) -> StepProgress:
+    return _set_skipped(tenant, steps.STEPS_BY_KEY[step_key], user, skipped=False)
+
+
+def _set_skipped(tenant: Tenant, step: steps.Step, user: Actor, *, skipped: bool) -> StepProgress:
     with transaction.atomic():
-        progress = lock_step(tenant, step_key)
-        if progress.state != StepState.SKIPPED:
+        progress = lock_step(tenant, step.key)
+        if (progress.state == StepState.SKIPPED) == skipped:
             return progress
-        progress.state = StepState.IN_PROGRESS
-        audit(
-            tenant=tenant,
-            user=user,
-            action=AuditEvent.Action.STEP_UNSKIPPED,
-            step_key=step_key,
-            detail={},
-        )
+        old = progress.state
+        # Un-skipped, the state is recomputed from the stored facts by finish().
+        progress.state = StepState.SKIPPED if skipped else StepState.IN_PROGRESS
+        action = AuditEvent.Action.STEP_SKIPPED if skipped else AuditEvent.Action.STEP_UNSKIPPED
+        detail = {"from": old, "consequence": step.skip_consequence} if skipped else {}
+        audit(tenant=tenant, user=user, action=action, step_key=step.key, detail=detail)
         return finish(progress, user)

@@ -20,15 +20,7 @@ from wizard.facts import (
     VENDOR_NAME,
 )
 from wizard.steps import registry as _registry
-from wizard.steps.base import (
-    Branch,
-    ChecklistItem,
-    Facts,
-    Instruction,
-    Section,
-    Step,
-    time_zone_needed,
-)
+from wizard.steps.base import Branch, ChecklistItem, Facts, Instruction, Section, Step
 from wizard.steps.recurring_contract import (
     SYNC_START_CHOICES,
     SYNC_START_MOST_RECENT,
@@ -36,6 +28,7 @@ from wizard.steps.recurring_contract import (
     first_usage_date,
 )
 from wizard.steps.registry import Registry
+from wizard.steps.rules import time_zone_needed
 from wizard.steps.security_level import SECURITY_AREAS
 
 if TYPE_CHECKING:

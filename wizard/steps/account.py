@@ -7,8 +7,9 @@ from typing import Any
 
 from django import forms
 
-from wizard.steps.base import Branch, ChecklistItem, Facts, Instruction, Section, Step, unmet
+from wizard.steps.base import Branch, ChecklistItem, Facts, Instruction, Section, Step
 from wizard.steps.forms import StepForm, answer_field
+from wizard.steps.rules import unmet
 from wizard.steps.time_zones import TimeZoneSelect, time_zone_choices
 
 BRANCHES = (

@@ -8,16 +8,9 @@ from typing import Any
 from django import forms
 
 from wizard.facts import ACTIVATIONS_PATH, CONTRACTS_CONFIGURE_HELP_URL
-from wizard.steps.base import (
-    ChecklistItem,
-    Facts,
-    Instruction,
-    Section,
-    Step,
-    time_zone_needed,
-    unmet,
-)
+from wizard.steps.base import ChecklistItem, Facts, Instruction, Section, Step
 from wizard.steps.forms import ContractRowMixin, StepForm, answer_field
+from wizard.steps.rules import time_zone_needed, unmet
 
 
 class AnnualContractForm(ContractRowMixin, StepForm):

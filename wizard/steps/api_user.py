@@ -9,8 +9,9 @@ from typing import Any
 from django import forms
 
 from wizard.facts import API_USER_HELP_URL, SUGGESTED_LEVEL_NAME, VENDOR_NAME
-from wizard.steps.base import ChecklistItem, Facts, Instruction, Section, Step, unmet
+from wizard.steps.base import ChecklistItem, Facts, Instruction, Section, Step
 from wizard.steps.forms import StepForm
+from wizard.steps.rules import unmet
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 

@@ -59,11 +59,16 @@ def funnel_bars(counts: list[tuple[str, int]]) -> list[dict[str, Any]]:
     ]
 
 
+def _filter_form(request: HttpRequest) -> DashboardFilterForm:
+    """Staff only (404 to anyone else), then the dashboard's filter as the query string gave it."""
+    _staff_or_404(request)
+    return DashboardFilterForm(request.GET)
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    _staff_or_404(request)
-    form = DashboardFilterForm(request.GET)
+    form = _filter_form(request)
     if not form.is_valid():
         return bad_filter(request, form_errors(form))
     f = form.dashboard_filter()
@@ -128,8 +133,7 @@ def csv_columns() -> list[str]:
 @login_required
 @require_GET
 def export_csv(request: HttpRequest) -> HttpResponseBase:
-    _staff_or_404(request)
-    form = DashboardFilterForm(request.GET)
+    form = _filter_form(request)
     if not form.is_valid():
         return bad_filter(request, form_errors(form))
     tenants = list(selectors.dashboard_queryset(request.user, form.dashboard_filter()))

@@ -31,6 +31,18 @@ from wizard.views._types import HtmxHttpRequest
 LATE = frozenset((DeadlineExceeded.code, Busy.code, TimedOut.code))
 
 
+def _member_step(
+    request: HtmxHttpRequest, code: uuid.UUID, step_key: str, *, having: str = ""
+) -> tuple[Tenant, steps.Step]:
+    """The access check first (404 to anyone not a member), then the step: 404 if there is no
+    such step, or if it lacks what the view needs (``having``: "verifies", "list_field")."""
+    tenant = access.tenant_for_member(request.user, code)
+    step = _step_or_404(step_key)
+    if having and not getattr(step, having):
+        raise Http404("This step has nothing of the kind.")
+    return tenant, step
+
+
 def _step_or_404(step_key: str) -> steps.Step:
     try:
         return steps.STEPS_BY_KEY[step_key]
@@ -179,8 +191,7 @@ def _render_step(
 @sensitive_post_parameters("secret")
 @require_http_methods(["GET", "POST"])
 def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
-    tenant = access.tenant_for_member(request.user, code)
-    step = _step_or_404(step_key)
+    tenant, step = _member_step(request, code, step_key)
     if request.method == "GET":
         return _render_step(request, tenant, step)
 
@@ -248,8 +259,7 @@ def _submission(step: steps.Step, form: StepForm, action: str) -> services.Submi
 @require_POST
 def checklist_toggle(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     """One tick, saved as it is clicked (htmx); without JavaScript the step form saves ticks."""
-    tenant = access.tenant_for_member(request.user, code)
-    step = _step_or_404(step_key)
+    tenant, step = _member_step(request, code, step_key)
     item = request.POST.get("item", "")
     if item not in {i.id for i in step.checklist}:
         return HttpResponse("Unknown checklist item.", status=400)
@@ -274,8 +284,7 @@ def checklist_toggle(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -
 @login_required
 @require_POST
 def skip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
-    tenant = access.tenant_for_member(request.user, code)
-    step = _step_or_404(step_key)
+    tenant, step = _member_step(request, code, step_key)
     try:
         services.step_skip(tenant=tenant, step_key=step.key, user=request.user)
     except UserFacingError as e:
@@ -289,8 +298,7 @@ def skip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
 @login_required
 @require_POST
 def unskip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
-    tenant = access.tenant_for_member(request.user, code)
-    step = _step_or_404(step_key)
+    tenant, step = _member_step(request, code, step_key)
     services.step_unskip(tenant=tenant, step_key=step.key, user=request.user)
     return redirect(_step_url(tenant, step.key))
 
@@ -299,10 +307,7 @@ def unskip(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
 @require_POST
 def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     """Check the step against Autotask; the results and the step's state follow."""
-    tenant = access.tenant_for_member(request.user, code)
-    step = _step_or_404(step_key)
-    if not step.verifies:
-        raise Http404("This step has nothing to verify.")
+    tenant, step = _member_step(request, code, step_key, having="verifies")
     try:
         outcome = services.step_verify(tenant=tenant, step_key=step.key, user=request.user)
     except services.VerificationInProgress as e:
@@ -333,10 +338,7 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
 @require_GET
 def picker(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     """The company/contract picker alone (htmx search-as-you-type)."""
-    tenant = access.tenant_for_member(request.user, code)
-    step = _step_or_404(step_key)
-    if not step.list_field:
-        raise Http404("This step has no picker.")
+    tenant, step = _member_step(request, code, step_key, having="list_field")
     if not request.htmx:
         return redirect(f"{_step_url(tenant, step.key)}?{request.GET.urlencode()}")
     overview = selectors.wizard_overview(tenant)
