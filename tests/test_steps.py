@@ -12,6 +12,7 @@ from django.template.loader import get_template
 from wizard import steps
 from wizard.forms import form_class_for
 from wizard.steps.forms import StepForm
+from wizard.steps.security_level import NEEDS, SECURITY_AREAS
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs/reference/billing-sync-autotask-guide.md"
 
@@ -244,3 +245,14 @@ def test_first_usage_date(choice: str, today: datetime.date, expected: datetime.
 def test_first_usage_date_rejects_unknown_choice() -> None:
     with pytest.raises(ValueError, match="unknown sync start"):
         steps.first_usage_date("yesterday", datetime.date(2026, 1, 1))
+
+
+def test_every_right_the_checks_need_is_granted_by_an_area_of_the_steps_text() -> None:
+    # One source: the checks' fixes name the area and setting the step tells the partner to set.
+    areas = {area: (hint, boxes) for area, hint, boxes in SECURITY_AREAS}
+    for need in NEEDS:
+        assert need.area in areas, need
+        hint, boxes = areas[need.area]
+        assert any(
+            part in hint or part in " ".join(boxes) for part in need.grants.split(" and ")
+        ), need

@@ -11,7 +11,6 @@ Reference: https://ww3.autotask.net/help/DeveloperHelp/Content/APIs/REST/API_Cal
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -29,70 +28,10 @@ from wizard.checks.base import (
 from wizard.checks.status import CheckStatus
 from wizard.facts import LEVELS_PATH
 from wizard.steps import DEFAULT_LEVEL_NAME
+from wizard.steps.security_level import NEEDS, Need
 
 OPERATIONS = ("query", "create", "update", "delete")
 VERBS = {"query": "view", "create": "add", "update": "edit", "delete": "delete"}
-
-
-@dataclass(frozen=True)
-class Need:
-    entity: str
-    label: str
-    operations: tuple[str, ...]
-    area: str
-    # What grants each operation in that area (the setting the fix names).
-    grants: str
-    # Restricted access that the guide's own setting produces, so it is expected: the note
-    # that explains it. Empty: restricted access is a warning.
-    restricted_expected: str = ""
-
-
-# What Billing Sync needs (view Companies; view and update Contracts and Services; Products),
-# each with the area and setting of the guide that grants it.
-NEEDS: tuple[Need, ...] = (
-    Need(
-        "Companies",
-        "Companies",
-        ("query",),
-        "CRM",
-        "Customer: All and Cancellation: All",
-        # CRM access is set per company type, and the guide sets only Customer and
-        # Cancellation, so Autotask reports Companies as Restricted (reference, Corrections).
-        restricted_expected="Autotask reports it as restricted because CRM access is set per "
-        "company type, and the guide grants only Customer and Cancellation: that is "
-        "expected. Billing Sync sees your customers.",
-    ),
-    Need(
-        "Contracts",
-        "Contracts",
-        ("query", "update"),
-        "CONTRACTS",
-        # Viewing contracts is the area's object permission, not the Internal Costs checkbox
-        # (Autotask help "Contract security settings"; reference, Corrections).
-        "the object permissions View: All and Edit: All",
-    ),
-    Need(
-        "ContractServices",
-        "Services on contracts",
-        ("query", "create", "update"),
-        "CONTRACTS",
-        "Service/Bundle on contract changes",
-    ),
-    Need(
-        "Services",
-        "Services",
-        ("query", "create", "update"),
-        "ADMIN",
-        "Products, Services, & Inventory",
-    ),
-    Need(
-        "Products",
-        "Products",
-        ("query", "create", "update", "delete"),
-        "INVENTORY",
-        "Products: View, Add, Edit and Delete",
-    ),
-)
 
 
 def _level(access: EntityAccess, operation: str) -> AccessLevel:

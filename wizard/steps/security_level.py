@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from wizard.facts import DEFAULT_LEVEL_NAME, LEVELS_PATH, SUGGESTED_LEVEL_NAME
 from wizard.steps.base import ChecklistItem, Instruction, Section, Step
 
@@ -47,6 +49,68 @@ SECURITY_AREAS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "OTHER",
         "Under Miscellaneous, tick 'Can View Internal Cost and Sensitive Data'.",
         ("Can View Internal Cost and Sensitive Data",),
+    ),
+)
+
+
+# What Billing Sync needs of the level, as the API can see it (entityInformation rights), each
+# with the area of SECURITY_AREAS above and the setting there that grants it: one source for
+# the step's text and for the checks' fixes (wizard/checks/security_level.py).
+@dataclass(frozen=True)
+class Need:
+    entity: str
+    label: str
+    operations: tuple[str, ...]
+    area: str
+    # What grants each operation in that area (the setting the fix names).
+    grants: str
+    # Restricted access that the guide's own setting produces, so it is expected: the note
+    # that explains it. Empty: restricted access is a warning.
+    restricted_expected: str = ""
+
+
+NEEDS: tuple[Need, ...] = (
+    Need(
+        "Companies",
+        "Companies",
+        ("query",),
+        "CRM",
+        "Customer: All and Cancellation: All",
+        # CRM access is set per company type, and the guide sets only Customer and
+        # Cancellation, so Autotask reports Companies as Restricted (reference, Corrections).
+        restricted_expected="Autotask reports it as restricted because CRM access is set per "
+        "company type, and the guide grants only Customer and Cancellation: that is "
+        "expected. Billing Sync sees your customers.",
+    ),
+    Need(
+        "Contracts",
+        "Contracts",
+        ("query", "update"),
+        "CONTRACTS",
+        # Viewing contracts is the area's object permission, not the Internal Costs checkbox
+        # (Autotask help "Contract security settings"; reference, Corrections).
+        "the object permissions View: All and Edit: All",
+    ),
+    Need(
+        "ContractServices",
+        "Services on contracts",
+        ("query", "create", "update"),
+        "CONTRACTS",
+        "Service/Bundle on contract changes",
+    ),
+    Need(
+        "Services",
+        "Services",
+        ("query", "create", "update"),
+        "ADMIN",
+        "Products, Services, & Inventory",
+    ),
+    Need(
+        "Products",
+        "Products",
+        ("query", "create", "update", "delete"),
+        "INVENTORY",
+        "Products: View, Add, Edit and Delete",
     ),
 )
 
