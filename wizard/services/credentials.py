@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from wizard import crypto
+from wizard import crypto, steps
 from wizard.facts import USERS_PATH
 from wizard.models import (
     AuditEvent,
@@ -35,7 +35,8 @@ def credentials_save(*, tenant: Tenant, user: Actor, username: str, secret: str 
     verification: it may be another Autotask.
     """
     with transaction.atomic():
-        progress = lock_step(tenant, "api-user")
+        # The step that asks for the credentials (its state follows them).
+        progress = lock_step(tenant, steps.REGISTRY.asking("username").key)
         cred = AutotaskCredential.objects.select_for_update().filter(tenant=tenant).first()
         if cred is None:
             cred = AutotaskCredential(tenant=tenant, username=username, secret_encrypted="")
@@ -54,7 +55,7 @@ def credentials_save(*, tenant: Tenant, user: Actor, username: str, secret: str 
             tenant=tenant,
             user=user,
             action=AuditEvent.Action.CREDENTIALS_SAVED,
-            step_key="api-user",
+            step_key=progress.step_key,
             # The username is not secret; the Secret never enters the audit trail.
             detail={"username": username, "secret_replaced": secret is not None},
         )

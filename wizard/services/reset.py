@@ -35,6 +35,16 @@ class ResetPlan:
     credential_username: str
 
 
+def _credential_step() -> str:
+    """The step that asks for the API user's Username and Secret (kept in AutotaskCredential)."""
+    return steps.REGISTRY.asking("username").key
+
+
+def _zone_step() -> str:
+    """The step that asks for the time zone (kept on the tenant)."""
+    return steps.REGISTRY.asking("time_zone").key
+
+
 def reset_plan(tenant: Tenant, from_step: str | None) -> ResetPlan:
     """Exactly what a reset from ``from_step`` (None: the whole wizard) would clear."""
     start = from_step or steps.STEP_KEYS[0]
@@ -43,6 +53,7 @@ def reset_plan(tenant: Tenant, from_step: str | None) -> ResetPlan:
     keys = steps.STEP_KEYS[steps.STEP_KEYS.index(start) :]
     rows = {p.step_key: p for p in StepProgress.objects.filter(tenant=tenant, step_key__in=keys)}
     cred = AutotaskCredential.objects.filter(tenant=tenant).first()
+    zone_step, credential_step = _zone_step(), _credential_step()
     plan_steps = []
     for key in keys:
         p = rows.get(key)
@@ -56,7 +67,7 @@ def reset_plan(tenant: Tenant, from_step: str | None) -> ResetPlan:
                 "answers": sorted(
                     [
                         *(p.answers if p else []),
-                        *(["time_zone"] if key == "account" and tenant.time_zone else []),
+                        *(["time_zone"] if key == zone_step and tenant.time_zone else []),
                     ]
                 ),
                 "checklist": len(p.checklist) if p else 0,
@@ -66,7 +77,7 @@ def reset_plan(tenant: Tenant, from_step: str | None) -> ResetPlan:
     return ResetPlan(
         from_step=start,
         steps=plan_steps,
-        deletes_credentials="api-user" in keys and cred is not None,
+        deletes_credentials=credential_step in keys and cred is not None,
         credential_username=cred.username if cred else "",
     )
 
@@ -108,11 +119,12 @@ def wizard_reset(
         Tenant.objects.filter(pk=tenant.pk).update(drift_checks=[], drift_since=None)
         if plan.deletes_credentials:
             AutotaskCredential.objects.filter(tenant=tenant).delete()
-            snapshot["api-user"]["credentials_deleted_for"] = plan.credential_username
-        if "account" in snapshot:
+            snapshot[_credential_step()]["credentials_deleted_for"] = plan.credential_username
+        zone_step = _zone_step()
+        if zone_step in snapshot:
             old_zone = Tenant.objects.filter(pk=tenant.pk).values_list("time_zone", flat=True)[0]
-            snapshot["account"]["answers"] = {
-                **snapshot["account"]["answers"],
+            snapshot[zone_step]["answers"] = {
+                **snapshot[zone_step]["answers"],
                 "time_zone": old_zone,
             }
             Tenant.objects.filter(pk=tenant.pk).update(time_zone="")

@@ -170,10 +170,11 @@ def _not_rechecked() -> checks.CheckResult:
 
 
 def _verified_step_keys(tenant: Tenant) -> list[str]:
-    """Steps (other than the review) holding results from an earlier verification."""
+    """Steps (other than summary steps) holding results from an earlier verification."""
+    summaries = [s.key for s in steps.STEPS if s.requires_earlier]
     return [
         p.step_key
-        for p in StepProgress.objects.filter(tenant=tenant).exclude(step_key="review")
+        for p in StepProgress.objects.filter(tenant=tenant).exclude(step_key__in=summaries)
         if p.check_results and p.state != StepState.SKIPPED
     ]
 
