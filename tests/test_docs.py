@@ -28,7 +28,7 @@ def test_the_check_ids_are_found() -> None:
 
 def test_every_check_id_is_in_the_catalogue() -> None:
     catalogue = (ROOT / "docs" / "checks.md").read_text()
-    from wizard.checks.security_level import NEEDS
+    from wizard.steps.security_level import NEEDS
 
     ids = check_ids() | {f"access.{n.entity.lower()}" for n in NEEDS}
     missing = sorted(i for i in ids if f"`{i}`" not in catalogue)
