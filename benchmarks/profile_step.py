@@ -1,4 +1,4 @@
-"""Where a step page's time goes: ``python -m benchmarks.profile_step [step] [-v] [--profile]``.
+"""Where a step page's time goes: ``python -m benchmarks.profile_step [step] [-v] [--calls] [--profile]``.
 
 Serves the step page, the baseline member page (benchmarks/urls.py) and ``/healthz`` through
 Django's WSGI handler in this one process, with no server and no network, and prints the CPU
@@ -74,6 +74,15 @@ def cpu_ms(fn: Callable[[], object], n: int) -> float:
     return min(rounds)
 
 
+def calls_per_request(fn: Callable[[], object], n: int = 20) -> int:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        fn()
+    profiler.disable()
+    return round(pstats.Stats(profiler).total_calls / n)  # type: ignore[attr-defined]
+
+
 def queries_of(fn: Callable[[], object]) -> list[str]:
     from django.db import connection
 
@@ -122,6 +131,11 @@ def main(argv: list[str]) -> None:
         if "-v" in argv:
             for sql in queries:
                 print("      ", sql[:160])
+    if "--calls" in argv:
+        # Function calls per request: a count, so the same from one minute to the next on a
+        # shared machine where time alone moves by +-40 %.
+        for name, path in pages.items():
+            print(f"{name:<5} {calls_per_request(lambda path=path: browser.get(path)):8,} calls")  # type: ignore[misc]
     extra = cpu["step"] - cpu["auth"]
     print(f"step/auth {cpu['auth'] / cpu['step']:.2f}   the step's own work {extra:.2f} ms")
     if "--profile" in argv:
