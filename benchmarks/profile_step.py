@@ -2,9 +2,9 @@
 
 Serves the step page, the baseline member page (benchmarks/urls.py) and ``/healthz`` through
 Django's WSGI handler in this one process, with no server and no network, and prints the CPU
-time of each (best of 15 rounds), the queries each makes (``-v``: their SQL), with ``--calls`` the
-function calls per request, and with ``--profile``, the top of a cProfile of the step page. docs/performance.md ("Where the time
-goes") was written from its output.
+time of each (best of 15 rounds) and the queries each makes. Options: ``-v`` prints their SQL,
+``--calls`` the function calls per request, ``--profile`` the top of a cProfile of the step
+page. docs/performance.md ("Where the time goes") was written from its output.
 """
 
 from __future__ import annotations
