@@ -80,7 +80,8 @@ def calls_per_request(fn: Callable[[], object], n: int = 20) -> int:
     for _ in range(n):
         fn()
     profiler.disable()
-    return round(pstats.Stats(profiler).total_calls / n)  # type: ignore[attr-defined]
+    total: int = pstats.Stats(profiler).total_calls  # type: ignore[attr-defined]
+    return round(total / n)
 
 
 def queries_of(fn: Callable[[], object]) -> list[str]:
