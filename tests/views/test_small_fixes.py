@@ -23,7 +23,7 @@ def test_the_review_says_optional_steps_can_be_skipped(owner_client, tenant) -> 
     assert "The API user, " in html and "The API user (optional" not in html
     link = f'<a href="/t/{tenant.code}/security-level/">Security level for the API user</a> is optional'
     assert link in html
-    assert "skip it on its page with <strong>Skip this step</strong>" in html
+    assert "is optional: finish it, or skip it on its own page." in html
     # Skipped, it is no longer open, nor offered.
     services.step_skip(tenant=tenant, step_key="security-level", user=None)
     html = owner_client.get(f"/t/{tenant.code}/review/").content.decode()
