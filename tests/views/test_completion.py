@@ -254,7 +254,7 @@ def test_the_account_manager_is_mailed_the_hand_off_once(
     assert f"API Username: {HEALTHY}" in body
     assert "The Secret is not in this email." in body
     assert SANDBOX_SECRET not in body and SANDBOX_SECRET not in message.subject
-    assert "Contoso Ltd (#101) -> Contoso - Managed Cloud (#2001)" in body
+    assert "- Contoso Ltd (company #101) -> Contoso - Managed Cloud (contract #2001)\n" in body
     assert "Seat Based Annual (Fixed Price contracts): none" in body
     assert dict(steps.SYNC_START_CHOICES)[steps.SYNC_START_NEXT] in body
     assert f"/manage/t/{tenant.code}/" in body
@@ -307,3 +307,12 @@ def test_the_selector_is_none_until_done(tenant) -> None:
     assert handoff.api_username == HEALTHY
     assert [c.contract_id for c in handoff.recurring] == [2001]
     assert handoff.annual_answer == "no" and handoff.annual == ()
+
+
+def test_rows_typed_by_id_are_mailed_by_id(
+    tenant, am_assigned, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        fill_in(tenant, tick=True)  # rows typed by id: no names
+        services.step_verify(tenant=tenant, step_key="review", user=None)
+    assert "- company #101 -> contract #2001\n" in mail.outbox[0].body
