@@ -103,3 +103,20 @@ def test_only_members_dismiss(admin_client, outsider_client, staff_client, tenan
 
 def test_no_notice_without_a_reset(owner_client, tenant) -> None:
     assert NOTICE not in owner_client.get(f"/t/{tenant.code}/account/").content.decode()
+
+
+def test_the_owners_mail_of_a_whole_reset_says_so(
+    admin_client, tenant, django_capture_on_commit_callbacks
+) -> None:
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reset(admin_client, tenant, "")
+        reset(admin_client, tenant, "api-user")
+    whole, from_step = mail.outbox
+    assert whole.subject == "Your Billing Sync setup was reset: the whole wizard"
+    assert "the whole wizard, every step." in whole.body
+    assert "Earlier steps are unchanged" not in whole.body
+    assert from_step.subject == "Your Billing Sync setup was reset: The API user"
+    assert "from the step 'The API user'." in from_step.body
+    assert "Earlier steps are unchanged." in from_step.body

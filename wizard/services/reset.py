@@ -151,13 +151,15 @@ def wizard_reset(
         )
         tenant_summary_refresh(tenant.pk)
         transaction.on_commit(
-            lambda: _mail_owners_about_reset(tenant, plan, reason, user, resume_url)
+            lambda: _mail_owners_about_reset(
+                tenant, plan, reason, user, resume_url, whole=from_step is None
+            )
         )
     return plan
 
 
 def _mail_owners_about_reset(
-    tenant: Tenant, plan: ResetPlan, reason: str, user: Actor, resume_url: str
+    tenant: Tenant, plan: ResetPlan, reason: str, user: Actor, resume_url: str, *, whole: bool
 ) -> None:
     owners = list(
         Membership.objects.filter(tenant=tenant, role=Membership.Role.OWNER)
@@ -171,6 +173,7 @@ def _mail_owners_about_reset(
         "who": who,
         "tenant": tenant,
         "title": steps.STEPS_BY_KEY[plan.from_step].title,
+        "whole": whole,
         "reason": reason,
         "cleared": ", ".join(s["title"] for s in plan.steps),
         "deletes_credentials": plan.deletes_credentials,
