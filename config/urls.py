@@ -30,6 +30,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("manage/", include("wizard.manage_urls")),
     path("api/v1/tenants/", api.tenants, name="api_tenants"),
+    path("api/v1/tenants/<uuid:code>/", api.tenant, name="api_tenant"),
     path("invite/", team.accept, name="invitation"),
     path("invite/<str:token>/", team.accept_link, name="invitation_accept"),
     path("healthz", health.healthz, name="healthz"),

@@ -74,6 +74,15 @@ class Tenant(models.Model):
     # local midnight there, and "today" is the date there too (wizard/autotask/dates.py).
     time_zone = models.CharField(max_length=64, blank=True, default="")
 
+    # The last hand-off mailed to the account manager, as selectors.Handoff.digest(): a
+    # finished tenant's re-verifications change nothing in it, so they mail nothing again.
+    handoff_mailed_digest = models.CharField(max_length=64, blank=True, default="")
+    # The last admin reset, shown on every step page until a member dismisses it: {"whole":
+    # bool, "from_step", "from_title", "at" (ISO), "reason"}; {} when there is none to show.
+    reset_notice: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(
+        default=dict, blank=True
+    )
+
     class Meta:
         ordering = ["name"]
         permissions = [
@@ -224,6 +233,8 @@ class AuditEvent(models.Model):
         DRIFT_DETECTED = "drift_detected", "Drift detected"
         DRIFT_RECOVERED = "drift_recovered", "Drift recovered"
         REVERIFICATION_POSTPONED = "reverification_postponed", "Re-verification postponed"
+        HANDOFF_MAILED = "handoff_mailed", "Hand-off mailed to the account manager"
+        RESET_NOTICE_DISMISSED = "reset_notice_dismissed", "Reset notice dismissed"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

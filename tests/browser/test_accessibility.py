@@ -1,5 +1,6 @@
-"""axe-core on the login page, every step page, the team page and the staff pages (dashboard,
-tenant detail, reset confirmation), in a tenant with something on each step.
+"""axe-core on the login page, every step page, the team page, the completion page, a step page
+with a reset notice, and the staff pages (dashboard, tenant detail with and without the hand-off,
+reset confirmation), in a tenant with something on each step.
 
 axe-core comes from npm (package.json, `npm ci`); without node_modules/axe-core these tests skip
 loudly, or fail under REQUIRE_BROWSER=1. The app's Content-Security-Policy forbids the injected
@@ -16,6 +17,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import BrowserContext, Page
 
 from tests.browser.conftest import AXE_PATH, NO_AXE, login, unavailable
+from tests.factories import fill_in
 from wizard import services, steps
 from wizard.models import Tenant
 
@@ -31,8 +33,11 @@ KNOWN_BROKEN_REFERENCES: dict[str, str] = {}
 
 # Staff pages, seen by an admin (who also gets the reset buttons); "reset-error" is the
 # confirmation sent back with a reason of only spaces.
-STAFF_PAGES = ["manage", "manage-tenant", "reset-confirm", "reset-error"]
-PAGES = ["login", *steps.STEP_KEYS, "team", *STAFF_PAGES]
+STAFF_PAGES = ["manage", "manage-tenant", "manage-tenant-done", "reset-confirm", "reset-error"]
+# Partner pages beyond the steps: the completion page (a finished tenant), and a step page
+# with an admin's reset notice on it.
+PARTNER_PAGES = ["completion", "reset-notice"]
+PAGES = ["login", *steps.STEP_KEYS, "team", *PARTNER_PAGES, *STAFF_PAGES]
 
 # Every id that an ARIA relation or a <label for> names must exist (axe only flags a missing
 # aria-describedby target as "needs review", not as a violation).
@@ -127,6 +132,18 @@ def busy_tenant(tenant: Tenant, owner: User) -> Tenant:
     return tenant
 
 
+def finished_tenant(owner: User) -> Tenant:
+    """A second tenant of the owner, finished: every check recorded as passed."""
+    done = services.tenant_create(name="Finished MSP", owner=owner)
+    fill_in(done, user=owner, tick=True)
+    for key in ("security-level", "api-user", "recurring-contract", "review"):
+        services.verification_record(
+            tenant=done, step_key=key, user=owner, results=[result("pass", 1)]
+        )
+    assert all(p.state == "done" for p in done.progress.all())
+    return done
+
+
 def run_axe(page: Page, axe_source: str) -> list[dict[str, Any]]:
     page.add_script_tag(content=axe_source)
     violations: list[dict[str, Any]] = page.evaluate(
@@ -167,6 +184,18 @@ def open_page(page: Page, live_server: Any, tenant: Tenant, page_name: str) -> N
         open_staff_page(page, live_server, tenant, page_name)
         return
     login(page, live_server, "owner")
+    if page_name == "completion":
+        done = finished_tenant(User.objects.get(username="owner"))
+        page.goto(f"/t/{done.code}/done/")
+        assert page.locator("h1").inner_text().startswith("Finished MSP: your Autotask is ready")
+        return
+    if page_name == "reset-notice":
+        services.wizard_reset(
+            tenant=tenant, from_step="recurring-contract", reason="A11y check", user=None
+        )
+        page.goto(f"/t/{tenant.code}/account/")
+        assert page.locator(".reset-notice").count() == 1
+        return
     if page_name == "team":
         page.goto(f"/t/{tenant.code}/team/")
         assert page.locator("h1").inner_text() == f"{tenant.name}: team"
@@ -184,6 +213,11 @@ def open_staff_page(page: Page, live_server: Any, tenant: Tenant, page_name: str
     if page_name == "manage-tenant":
         page.goto(f"/manage/t/{tenant.code}/")
         assert page.locator("h1").inner_text() == tenant.name
+        return
+    if page_name == "manage-tenant-done":
+        done = finished_tenant(User.objects.get(username="owner"))
+        page.goto(f"/manage/t/{done.code}/")
+        assert page.locator("table.handoff-table").count() == 1
         return
     page.goto(f"/manage/t/{tenant.code}/reset/?from_step=api-user")
     assert page.locator("h1").inner_text() == "Reset from \u201cThe API user\u201d"

@@ -50,6 +50,9 @@ def urls(code: str) -> list[tuple[str, str, dict[str, str], dict[str, object]]]:
         ("get", f"/t/{code}/", {}, partner_only),
         ("get", f"/t/{code}/team/", {}, partner_only),
         ("post", f"/t/{code}/team/", {"email": "x@example.com", "role": "member"}, partner_only),
+        # Before the end it redirects a member to the open step (the content: test_completion).
+        ("get", f"/t/{code}/done/", {}, partner_only),
+        ("post", f"/t/{code}/reset-notice/dismiss/", {}, partner_only),
     ]
     for key in steps.STEP_KEYS:
         out += [
@@ -69,6 +72,7 @@ def urls(code: str) -> list[tuple[str, str, dict[str, str], dict[str, object]]]:
         ("get", "/manage/", {}, staff_any),
         ("get", "/manage/export.csv", {}, staff_any),
         ("get", "/api/v1/tenants/", {}, staff_any),
+        ("get", f"/api/v1/tenants/{code}/", {}, staff_tenant),
         ("get", f"/manage/t/{code}/", {}, staff_tenant),
         (
             "post",
@@ -117,7 +121,7 @@ def test_access_matrix(clients, tenant, persona) -> None:
 
 def test_the_matrix_covers_every_url_pattern(tenant) -> None:
     covered = {resolve(u).view_name for _m, u, _d, _e in urls(str(tenant.code))}
-    expected = {"api_tenants"}
+    expected = {"api_tenants", "api_tenant"}
     for namespace in ("wizard", "manage"):
         resolver = get_resolver().namespace_dict[namespace][1]
         expected |= {

@@ -15,7 +15,8 @@ The modules:
 - ``picker``: the customer picker's Autotask reads;
 - ``progress``: the step row lock, the state, the tenant's summary, skipping;
 - ``tenants``: tenants, members, the time zone;
-- ``reset``: admins' resets; ``team``: invitations and mail; ``audit``: the trail;
+- ``reset``: admins' resets and the partner's notice of them; ``handoff``: the hand-off mail;
+  ``team``: invitations and mail; ``audit``: the trail;
 - ``errors``: what a service refuses, each a ``UserFacingError`` carrying its sentence.
 
 This module is the package's public surface: callers use ``services.<name>``.
@@ -47,10 +48,11 @@ from wizard.services.errors import (
     StaffNotMember,
     VerificationInProgress,
 )
+from wizard.services.handoff import handoff_mail_if_new
 from wizard.services.mail import send_quietly
 from wizard.services.picker import company_search, contract_choices
 from wizard.services.progress import step_skip, step_unskip, tenant_summary_refresh
-from wizard.services.reset import ResetPlan, reset_plan, wizard_reset
+from wizard.services.reset import ResetPlan, reset_notice_dismiss, reset_plan, wizard_reset
 from wizard.services.team import (
     invitation_accept,
     invitation_create,
@@ -96,6 +98,7 @@ __all__ = [
     "company_search",
     "contract_choices",
     "credentials_save",
+    "handoff_mail_if_new",
     "invitation_accept",
     "invitation_create",
     "invitation_from_token",
@@ -103,6 +106,7 @@ __all__ = [
     "invitations_pending",
     "is_staff_account",
     "membership_add",
+    "reset_notice_dismiss",
     "reset_plan",
     "send_quietly",
     "step_answers_save",

@@ -21,7 +21,7 @@ from wizard.services.audit import Actor, actor_of, audit
 from wizard.services.errors import (
     AutotaskPaused,
 )
-from wizard.services.progress import clear_results, finish, lock_step
+from wizard.services.progress import clear_results, evaluate_and_save, finish, lock_step
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +59,21 @@ def credentials_save(*, tenant: Tenant, user: Actor, username: str, secret: str 
             # The username is not secret; the Secret never enters the audit trail.
             detail={"username": username, "secret_replaced": secret is not None},
         )
-        for other in StepProgress.objects.select_for_update().filter(tenant=tenant):
-            if other.pk != progress.pk and other.step.verifies and other.check_results:
+        # In wizard order, each row evaluated once: finish() would re-evaluate the summary
+        # step (the review) from a fresh row and then again from this loop's older copy,
+        # writing its state change twice. The credential step's finish() below re-evaluates
+        # the summary once more, on everyone's new states.
+        others = {
+            p.step_key: p for p in StepProgress.objects.select_for_update().filter(tenant=tenant)
+        }
+        for step in steps.REGISTRY:
+            other = others.get(step.key)
+            if other is None or other.pk == progress.pk:
+                continue
+            if step.verifies and other.check_results:
                 clear_results(other)
-                finish(other, user)
+                other.tenant = tenant
+                evaluate_and_save(other, user)
         clear_results(progress)
         finish(progress, user)
 

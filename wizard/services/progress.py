@@ -22,6 +22,7 @@ from wizard.services.audit import Actor, actor_of, audit
 from wizard.services.errors import (
     SkipNotAllowed,
 )
+from wizard.services.handoff import handoff_mail_if_new
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def _unfinished_before(progress: StepProgress) -> list[str]:
             tenant_id=progress.tenant_id, step_key__in=[s.key for s in earlier]
         ).values_list("step_key", "state")
     )
-    return [s.title for s in earlier if states.get(s.key) not in FINISHED]
+    return [s.open_label for s in earlier if states.get(s.key) not in FINISHED]
 
 
 def evaluate_and_save(progress: StepProgress, user: Actor) -> None:
@@ -60,6 +61,14 @@ def evaluate_and_save(progress: StepProgress, user: Actor) -> None:
         facts=step_facts(progress.tenant),
         unfinished_before=_unfinished_before(progress),
     )
+    if result.state != old_state and progress.pk is not None:
+        # The row in hand may be older than the stored one: a caller holding several rows
+        # re-evaluates the summary step through finish() before reaching its own copy of it.
+        # Only a change of the stored state is a change (else the trail repeats it).
+        old_state = (
+            StepProgress.objects.filter(pk=progress.pk).values_list("state", flat=True).first()
+            or old_state
+        )
     progress.state = result.state
     progress.updated_by = actor_of(user)
     progress.save()
@@ -111,6 +120,8 @@ def tenant_summary_refresh(tenant_id: int, *, touch: bool = True) -> None:
     if touch:
         fields["last_activity_at"] = timezone.now()
     Tenant.objects.filter(pk=tenant_id).update(**fields)
+    if all(finished):
+        handoff_mail_if_new(tenant_id)
 
 
 def clear_results(progress: StepProgress) -> None:

@@ -1,4 +1,5 @@
-"""Reset (admins). Clears a step and every later one; earlier steps stay as they are."""
+"""Reset (admins): the whole wizard, or a step and every later one (earlier steps stay as they
+are). The partner is told on the wizard's pages until a member dismisses the notice."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from wizard import checks, steps
 from wizard.models import (
@@ -115,8 +117,19 @@ def wizard_reset(
             p.verification_started_at = None
             p.updated_by = actor_of(user)
             p.save()
-        # A reset starts a new setup: an old drift episode no longer means anything.
-        Tenant.objects.filter(pk=tenant.pk).update(drift_checks=[], drift_since=None)
+        # A reset starts a new setup: an old drift episode no longer means anything. The
+        # partner is told on every step page until a member dismisses it.
+        notice = {
+            "whole": from_step is None,
+            "from_step": plan.from_step,
+            "from_title": steps.STEPS_BY_KEY[plan.from_step].title,
+            "at": timezone.now().isoformat(),
+            "reason": reason,
+        }
+        Tenant.objects.filter(pk=tenant.pk).update(
+            drift_checks=[], drift_since=None, reset_notice=notice
+        )
+        tenant.reset_notice = notice
         if plan.deletes_credentials:
             AutotaskCredential.objects.filter(tenant=tenant).delete()
             snapshot[_credential_step()]["credentials_deleted_for"] = plan.credential_username
@@ -138,13 +151,15 @@ def wizard_reset(
         )
         tenant_summary_refresh(tenant.pk)
         transaction.on_commit(
-            lambda: _mail_owners_about_reset(tenant, plan, reason, user, resume_url)
+            lambda: _mail_owners_about_reset(
+                tenant, plan, reason, user, resume_url, whole=from_step is None
+            )
         )
     return plan
 
 
 def _mail_owners_about_reset(
-    tenant: Tenant, plan: ResetPlan, reason: str, user: Actor, resume_url: str
+    tenant: Tenant, plan: ResetPlan, reason: str, user: Actor, resume_url: str, *, whole: bool
 ) -> None:
     owners = list(
         Membership.objects.filter(tenant=tenant, role=Membership.Role.OWNER)
@@ -158,9 +173,28 @@ def _mail_owners_about_reset(
         "who": who,
         "tenant": tenant,
         "title": steps.STEPS_BY_KEY[plan.from_step].title,
+        "whole": whole,
         "reason": reason,
         "cleared": ", ".join(s["title"] for s in plan.steps),
         "deletes_credentials": plan.deletes_credentials,
         "resume_url": resume_url,
     }
     send_template("reset", context, owners)
+
+
+def reset_notice_dismiss(*, tenant: Tenant, user: Actor) -> None:
+    """A member has read the reset notice: hide it for the whole team, and say so in the trail."""
+    with transaction.atomic():
+        row = Tenant.objects.select_for_update().only("reset_notice").get(pk=tenant.pk)
+        notice = row.reset_notice
+        tenant.reset_notice = {}
+        if not notice:
+            return  # a colleague dismissed it first
+        Tenant.objects.filter(pk=tenant.pk).update(reset_notice={})
+        audit(
+            tenant=tenant,
+            user=user,
+            action=AuditEvent.Action.RESET_NOTICE_DISMISSED,
+            step_key=str(notice.get("from_step", "")),
+            detail={"reset_at": notice.get("at")},
+        )

@@ -113,6 +113,11 @@ class Step:
     # Why a verification cannot start yet with these answers ("" when it can).
     nothing_to_verify: Callable[[Mapping[str, Any]], str] = field(default=_nothing_missing)
 
+    @property
+    def open_label(self) -> str:
+        """The step as a summary step lists it while it is open: an optional one says so."""
+        return f"{self.title} (optional: you can skip it)" if self.optional else self.title
+
     def branch_of(self, answers: Mapping[str, Any]) -> str:
         return str(answers.get(self.branch_field, "")) if self.branch_field else ""
 

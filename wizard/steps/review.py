@@ -36,10 +36,21 @@ STEP = Step(
                     "For each customer, its Autotask company and contract to map it to.",
                 ),
                 Instruction(
-                    "A Billing Code of type Recurring Contract for the synced services.",
+                    "A Billing Code of type Recurring Contract for the synced services. The "
+                    "wizard does not check this one: tick it in the checklist once you have "
+                    "looked in Autotask.",
                 ),
             ),
         ),
     ),
-    checklist=(ChecklistItem("secret-at-hand", "I have the Secret at hand for Billing Sync."),),
+    checklist=(
+        ChecklistItem("secret-at-hand", "I have the Secret at hand for Billing Sync."),
+        # Billing Sync offers only Billing Codes of this type. Whether the REST API shows a
+        # code's type is unconfirmed (reference: autotask-rest-api.md), so the partner checks.
+        ChecklistItem(
+            "billing-code-recurring-contract",
+            "Autotask has a Billing Code of type Recurring Contract for the synced services "
+            "(not verified by the wizard: check it yourself).",
+        ),
+    ),
 )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import functools
 from typing import Any
 
@@ -8,13 +9,27 @@ from django.conf import settings
 from django.forms import BoundField
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 
 from wizard.models import Tenant
 from wizard.selectors import WizardOverview
 from wizard.steps import Step
 
 register = template.Library()
+
+
+@register.filter
+def ago(value: datetime.datetime | None, now: datetime.datetime | None = None) -> str:
+    """A past moment relative to now: "just now" under a minute (``timesince`` alone would
+    say "0 minutes"), else "3 hours ago"."""
+    if value is None:
+        return ""
+    now = now or timezone.now()
+    if now - value < datetime.timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value, now)} ago"
 
 
 @register.filter

@@ -1,7 +1,9 @@
-"""JSON for staff: the dashboard's rows with per-step states (documented in docs/api.md)."""
+"""JSON for staff: the dashboard's rows with per-step states, and one tenant with its hand-off to
+Billing Sync (documented in docs/api.md)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -83,5 +85,29 @@ def tenants(request: HttpRequest) -> JsonResponse:
             "next": link(page.next_page_number()) if page.has_next() else None,
             "previous": link(page.previous_page_number()) if page.has_previous() else None,
             "results": [tenant_json(t, states[t.pk]) for t in items],
+        }
+    )
+
+
+@login_required
+@require_GET
+def tenant(request: HttpRequest, code: uuid.UUID) -> JsonResponse:
+    """One tenant as in the list, with ``handoff``: null until every step is done or skipped."""
+    if not access.is_staff(request.user):
+        return JsonResponse({"error": "Not found."}, status=404)
+    found = (
+        access.staff_tenants(request.user)
+        .filter(code=code)
+        .annotate(health=selectors.health_expression())
+        .select_related("account_manager")
+        .first()
+    )
+    if found is None:
+        return JsonResponse({"error": "Not found."}, status=404)
+    handoff = selectors.handoff(found)
+    return JsonResponse(
+        {
+            **tenant_json(found, selectors.step_states([found])[found.pk]),
+            "handoff": handoff.as_json() if handoff else None,
         }
     )

@@ -188,7 +188,9 @@ def tenant_detail(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         {
             "tenant": tenant,
             "overview": overview,
+            "handoff": selectors.handoff(tenant, overview),
             "events": events,
+            "event_rows": selectors.collapse_repeats(events.object_list),
             "members": Membership.objects.filter(tenant=tenant).select_related("user"),
             "invitations": services.invitations_pending(tenant),
             "can_reset": access.can_reset(request.user),
@@ -225,10 +227,16 @@ def reset(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         except services.ResetRefused as e:
             form.add_error("reason", str(e))
         else:
+            # A whole reset is not a reset "from" the first step: say which one it was.
+            what = (
+                f"Reset from '{steps.STEPS_BY_KEY[plan.from_step].title}'."
+                if from_step
+                else "Reset the whole wizard."
+            )
             messages.success(
                 request,
-                f"Reset from '{steps.STEPS_BY_KEY[plan.from_step].title}'. The tenant's owners "
-                "are emailed the reason.",
+                f"{what} The tenant's owners are emailed the reason, and the partner sees it "
+                "on the wizard's pages until they dismiss it.",
             )
             return redirect("manage:tenant", tenant.code)
     return render(

@@ -22,6 +22,7 @@ from wizard import access, selectors, services, steps
 from wizard.autotask import AutotaskError, Busy, DeadlineExceeded, TimedOut
 from wizard.checks import CheckResult, CheckStatus
 from wizard.errors import UserFacingError
+from wizard.facts import BILLING_SYNC_CONNECTIONS_PATH
 from wizard.forms import form_class_for
 from wizard.models import Tenant
 from wizard.steps.forms import StepForm
@@ -179,6 +180,7 @@ def _render_step(
         "shows_dates": step.reads_dates,
         "results": _grouped(current.progress.check_results),
         "picker": _picker(request, tenant, step, overview.has_credentials),
+        "reset_notice": selectors.reset_notice(tenant),
     }
     if request.htmx:
         response = render(request, "wizard/step.html#wizard", context, status=status)
@@ -351,3 +353,41 @@ def picker(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
             "picker": _picker(request, tenant, step, overview.has_credentials),
         },
     )
+
+
+@login_required
+@require_GET
+def done(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    """The completion page: what to take to Billing Sync, printable. Only once it is done."""
+    tenant = access.tenant_for_member(request.user, code)
+    overview = selectors.wizard_overview(tenant)
+    handoff = selectors.handoff(tenant, overview)
+    if handoff is None:
+        messages.info(
+            request,
+            "The hand-off to Billing Sync is ready once every step is done or skipped. "
+            "This is the first step still open.",
+        )
+        return redirect(_step_url(tenant, overview.resume_step.key))
+    return render(
+        request,
+        "wizard/done.html",
+        {
+            "tenant": tenant,
+            "overview": overview,
+            "handoff": handoff,
+            "connections_path": BILLING_SYNC_CONNECTIONS_PATH,
+        },
+    )
+
+
+@login_required
+@require_POST
+def reset_notice_dismiss(request: HtmxHttpRequest, code: uuid.UUID) -> HttpResponse:
+    """Hide the admin's reset notice for the whole team; back to the page it was read on."""
+    tenant = access.tenant_for_member(request.user, code)
+    services.reset_notice_dismiss(tenant=tenant, user=request.user)
+    step_key = request.POST.get("step", "")
+    if step_key in steps.STEPS_BY_KEY:
+        return redirect(_step_url(tenant, step_key))
+    return redirect("wizard:resume", tenant.code)
