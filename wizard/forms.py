@@ -3,7 +3,10 @@ its step module (wizard/steps/<step>.py), on top of wizard.steps.forms.StepForm.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 
 from wizard import steps
 from wizard.selectors import HEALTH_CHOICES, SORTS, DashboardFilter
@@ -43,6 +46,71 @@ class InvitationForm(forms.Form):
         choices=[("member", "Member"), ("owner", "Owner (may invite others)")],
         initial="member",
     )
+
+
+def _nul_left_to_the_service(field: forms.Field) -> None:
+    """Drop Django's own NUL check: services.onboarding says what is wrong, in its words."""
+    field.validators = [
+        v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+    ]
+
+
+class ManagerChoiceField(forms.ModelChoiceField[Any]):
+    def label_from_instance(self, obj: Any) -> str:
+        username: str = obj.get_username()
+        return f"{username} ({obj.email})" if obj.email else username
+
+
+class PartnerForm(forms.Form):
+    """A new partner (/manage/partners/new/). The values are checked by services.onboarding,
+    the same checks as a line of an import; ``account_manager`` is offered only to staff who
+    may give a partner to someone else (access.may_assign_any_manager)."""
+
+    # Not required here: the service's own "Give the partner's name." is the one message.
+    name = forms.CharField(
+        label="Partner name",
+        required=False,
+        strip=False,
+        widget=forms.TextInput(attrs={"maxlength": 200, "autocomplete": "organization"}),
+    )
+    owner_email = forms.CharField(
+        label="First owner's email",
+        required=False,
+        strip=False,
+        help_text="They receive an invitation that makes them the partner's owner.",
+        widget=forms.EmailInput(attrs={"maxlength": 254, "autocomplete": "off"}),
+    )
+    account_manager: ManagerChoiceField = ManagerChoiceField(
+        queryset=None,
+        label="Account manager",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose an account manager from the list."},
+    )
+
+    def __init__(self, *args: Any, managers: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("name", "owner_email"):
+            _nul_left_to_the_service(self.fields[name])
+        if managers is None:
+            del self.fields["account_manager"]
+        else:
+            field = self.fields["account_manager"]
+            assert isinstance(field, ManagerChoiceField)
+            field.queryset = managers
+
+
+class PartnerImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: name, owner_email, account_manager. UTF-8, at most 1 MB and 5,000 "
+        "partners.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class PartnerImportConfirmForm(forms.Form):
+    preview = forms.CharField(widget=forms.HiddenInput)
+    skip_errors = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class PageForm(forms.Form):

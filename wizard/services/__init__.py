@@ -16,6 +16,7 @@ The modules:
 - ``progress``: the step row lock, the state, the tenant's summary, skipping;
 - ``tenants``: tenants, members, the time zone;
 - ``reset``: admins' resets; ``team``: invitations and mail; ``audit``: the trail;
+- ``onboarding``: adding partners, one by one or from a CSV file;
 - ``errors``: what a service refuses, each a ``UserFacingError`` carrying its sentence.
 
 This module is the package's public surface: callers use ``services.<name>``.
@@ -38,16 +39,30 @@ from wizard.services.errors import (
     AutotaskPaused,
     CredentialsMissing,
     EditConflict,
+    ImportChanged,
+    ImportRefused,
     InvitationInvalid,
     InvitationRefused,
     MailNotSent,
     NothingToVerify,
+    PartnerExists,
+    PartnerRefused,
     ResetRefused,
     SkipNotAllowed,
     StaffNotMember,
     VerificationInProgress,
 )
 from wizard.services.mail import send_quietly
+from wizard.services.onboarding import (
+    ImportPlan,
+    ImportResult,
+    import_plan,
+    import_read,
+    import_run,
+    partner_add,
+    preview_from_token,
+    preview_token,
+)
 from wizard.services.picker import company_search, contract_choices
 from wizard.services.progress import step_skip, step_unskip, tenant_summary_refresh
 from wizard.services.reset import ResetPlan, reset_plan, wizard_reset
@@ -77,10 +92,16 @@ __all__ = [
     "AutotaskPaused",
     "CredentialsMissing",
     "EditConflict",
+    "ImportChanged",
+    "ImportPlan",
+    "ImportRefused",
+    "ImportResult",
     "InvitationInvalid",
     "InvitationRefused",
     "MailNotSent",
     "NothingToVerify",
+    "PartnerExists",
+    "PartnerRefused",
     "ResetPlan",
     "ResetRefused",
     "SkipNotAllowed",
@@ -93,6 +114,9 @@ __all__ = [
     "audit",
     "autotask_client",
     "checklist_update",
+    "import_plan",
+    "import_read",
+    "import_run",
     "company_search",
     "contract_choices",
     "credentials_save",
@@ -103,6 +127,9 @@ __all__ = [
     "invitations_pending",
     "is_staff_account",
     "membership_add",
+    "partner_add",
+    "preview_from_token",
+    "preview_token",
     "reset_plan",
     "send_quietly",
     "step_answers_save",
