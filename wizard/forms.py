@@ -100,8 +100,10 @@ class PartnerForm(forms.Form):
 
 
 class PartnerImportForm(forms.Form):
+    # An empty file gets the service's message, which says what the first line must be.
     file = forms.FileField(
         label="CSV file",
+        allow_empty_file=True,
         help_text="Columns: name, owner_email, account_manager. UTF-8, at most 1 MB and 5,000 "
         "partners.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),

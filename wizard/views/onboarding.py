@@ -101,7 +101,7 @@ def _preview(
 def _import_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "columns": onboarding.COLUMNS,
-        "max_rows": onboarding.MAX_ROWS,
+        "max_rows": f"{onboarding.MAX_ROWS:,}",
         "choose": access.may_assign_any_manager(request.user),
     }
 
