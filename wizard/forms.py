@@ -9,7 +9,15 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 
 from wizard import steps
-from wizard.selectors import HEALTH_CHOICES, SORTS, DashboardFilter
+from wizard.models import partner_name_key
+from wizard.selectors import (
+    HEALTH_CHOICES,
+    SORTS,
+    DashboardFilter,
+    partners_named,
+    staff_directory,
+)
+from wizard.services import onboarding
 from wizard.steps.forms import StepForm
 
 
@@ -89,6 +97,8 @@ class PartnerForm(forms.Form):
 
     def __init__(self, *args: Any, managers: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The partner of that name, when it exists already (the page links to it).
+        self.existing: Any = None
         for name in ("name", "owner_email"):
             _nul_left_to_the_service(self.fields[name])
         if managers is None:
@@ -97,6 +107,27 @@ class PartnerForm(forms.Form):
             field = self.fields["account_manager"]
             assert isinstance(field, ManagerChoiceField)
             field.queryset = managers
+
+    # Every field is checked here, so that the page lists all that is wrong at once;
+    # services.partner_add checks again, and the database refuses a name taken meanwhile.
+    def clean_name(self) -> str:
+        try:
+            name = onboarding.clean_name(self.cleaned_data["name"])
+        except onboarding.PartnerRefused as e:
+            raise forms.ValidationError(e.message) from e
+        taken = partners_named({partner_name_key(name)})
+        if taken:
+            self.existing = next(iter(taken.values()))
+            raise forms.ValidationError(onboarding.exists_message(self.existing))
+        return name
+
+    def clean_owner_email(self) -> str:
+        try:
+            return onboarding.clean_owner_email(
+                self.cleaned_data["owner_email"], staff_directory().staff_emails
+            )
+        except onboarding.PartnerRefused as e:
+            raise forms.ValidationError(e.message) from e
 
 
 class PartnerImportForm(forms.Form):

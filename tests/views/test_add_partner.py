@@ -198,3 +198,21 @@ def test_partners_and_outsiders_get_a_404(owner_client, outsider_client, client)
     inactive = make_user("gone", is_staff=True, is_active=False)
     assert login(inactive).get(URL).status_code in (302, 404)
     assert not added()
+
+
+def test_every_problem_is_listed_at_once(am_client, tenant) -> None:
+    html = add(am_client, name="Northwind IT", owner_email="nope").content.decode()
+    assert "exists already" in html and "&#x27;nope&#x27; is not a valid email address." in html
+    assert html.count('aria-invalid="true"') == 2
+
+
+def test_the_service_refuses_an_existing_name_too(am_assigned, tenant) -> None:
+    with pytest.raises(services.PartnerExists) as e:
+        services.partner_add(
+            name="NORTHWIND IT",
+            owner_email="a@b.example",
+            account_manager=am_assigned,
+            user=am_assigned,
+            accept_url=str,
+        )
+    assert e.value.tenant == tenant and e.value.field == "name"

@@ -42,7 +42,6 @@ def partner_new(request: HttpRequest) -> HttpResponse:
         managers=managers,
         initial={"account_manager": request.user.pk},
     )
-    existing = None
     if request.method == "POST" and form.is_valid():
         manager = form.cleaned_data["account_manager"] if choose else request.user
         try:
@@ -53,11 +52,9 @@ def partner_new(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 accept_url=_accept_url(request),
             )
-        except services.PartnerExists as e:
+        except services.PartnerExists as e:  # added a moment ago (a double click)
+            form.existing = e.tenant
             form.add_error("name", e.message)
-            # A link only to a partner this person may open; others would meet a 404.
-            if access.staff_tenants(request.user).filter(pk=e.tenant.pk).exists():
-                existing = e.tenant
         except services.PartnerRefused as e:
             form.add_error(e.field or None, e.message)
         except UserFacingError as e:
@@ -70,6 +67,10 @@ def partner_new(request: HttpRequest) -> HttpResponse:
                 "the partner's owner.",
             )
             return redirect("manage:tenant", tenant.code)
+    existing = form.existing
+    # A link only to a partner this person may open; others would meet a 404.
+    if existing is not None and not access.staff_tenants(request.user).filter(pk=existing.pk):
+        existing = None
     return render(
         request,
         "manage/partner_new.html",
