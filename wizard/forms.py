@@ -18,6 +18,7 @@ from wizard.selectors import (
     staff_directory,
 )
 from wizard.services import onboarding
+from wizard.services.errors import PartnerRefused
 from wizard.steps.forms import StepForm
 
 
@@ -113,7 +114,7 @@ class PartnerForm(forms.Form):
     def clean_name(self) -> str:
         try:
             name = onboarding.clean_name(self.cleaned_data["name"])
-        except onboarding.PartnerRefused as e:
+        except PartnerRefused as e:
             raise forms.ValidationError(e.message) from e
         taken = partners_named({partner_name_key(name)})
         if taken:
@@ -126,7 +127,7 @@ class PartnerForm(forms.Form):
             return onboarding.clean_owner_email(
                 self.cleaned_data["owner_email"], staff_directory().staff_emails
             )
-        except onboarding.PartnerRefused as e:
+        except PartnerRefused as e:
             raise forms.ValidationError(e.message) from e
 
 
