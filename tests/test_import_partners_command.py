@@ -119,3 +119,29 @@ def test_a_bad_file_exits_1_with_a_clear_message(tmp_path, am, content, message)
 def test_a_missing_file_says_so(tmp_path) -> None:
     out, code = run(str(tmp_path / "nope.csv"))
     assert code == 1 and "Cannot read" in out and "No such file or directory" in out
+
+
+def test_the_migration_gives_existing_unique_names_their_key() -> None:
+    """Tenants from before the key: a unique name gets it (the database then refuses a second
+    partner of that name); names already used twice keep none, and the import finds them by
+    name."""
+    import importlib
+
+    from django.apps import apps
+
+    from wizard import services as s
+
+    # By its name without the number: migrations get renumbered when branches merge.
+    (path,) = (Path(__file__).parents[1] / "wizard" / "migrations").glob(
+        "*_tenant_name_key_partner_added.py"
+    )
+    migration = importlib.import_module(f"wizard.migrations.{path.stem}")
+    for name in ("Alpha  IT", "alpha it", "Beta"):
+        s.tenant_create(name=name)
+    migration.fill_name_keys(apps, None)
+    keys = dict(Tenant.objects.values_list("name", "name_key"))
+    assert keys == {"Alpha  IT": None, "alpha it": None, "Beta": "beta"}
+    plan = s.import_plan(
+        content=HEADER + "ALPHA IT,a@a.example,\nbeta,b@b.example,\n", importer=None
+    )
+    assert [r.existing.name if r.existing else None for r in plan.rows] == ["Alpha  IT", "Beta"]
