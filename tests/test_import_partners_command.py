@@ -107,7 +107,10 @@ def test_any_staff_account_manager_may_be_named(tmp_path, am) -> None:
         (b"name;owner_email;account_manager\n", "separated by semicolons"),
         (b"\xff\xfe" + "x".encode("utf-16-le"), "The file is not UTF-8 text."),
         (HEADER.encode() + b"A\x00,a@a.example,am_cli\n", "The file contains NUL characters"),
-        (HEADER.encode() + b"x" * 1_000_001, "The file is 1.0 MB; the limit is 1 MB."),
+        (
+            HEADER.encode() + b"x" * 1_000_001,
+            "The file is 1,000,034 bytes; the limit is 1 MB (1,000,000 bytes).",
+        ),
     ],
 )
 def test_a_bad_file_exits_1_with_a_clear_message(tmp_path, am, content, message) -> None:

@@ -216,3 +216,24 @@ def test_the_service_refuses_an_existing_name_too(am_assigned, tenant) -> None:
             accept_url=str,
         )
     assert e.value.tenant == tenant and e.value.field == "name"
+
+
+def test_the_service_holds_the_account_manager_rules_for_any_caller(
+    am_assigned, am_other, owner
+) -> None:
+    def add_for(manager, user):
+        return services.partner_add(
+            name="Rules IT",
+            owner_email="a@rules.example",
+            account_manager=manager,
+            user=user,
+            accept_url=str,
+        )
+
+    with pytest.raises(services.PartnerRefused, match="only to your own list"):
+        add_for(am_other, am_assigned)
+    with pytest.raises(services.PartnerRefused, match="Choose an active staff account"):
+        add_for(owner, None)
+    with pytest.raises(services.PartnerRefused, match="Choose an active staff account"):
+        add_for(None, None)
+    assert not added()

@@ -221,7 +221,10 @@ def test_a_bad_file_is_refused_with_a_clear_message(am_client, content, message)
 def test_a_file_over_1_mb_is_refused(am_client) -> None:
     big = HEADER + ("x" * 1_000_000)
     r = upload(am_client, big)
-    assert "The file is 1.0 MB; the limit is 1 MB. Split it into smaller files" in text(r)
+    assert (
+        "The file is 1,000,033 bytes; the limit is 1 MB (1,000,000 bytes). Split it into smaller"
+        in text(r)
+    )
 
 
 def test_more_than_5000_partners_are_refused(am_client) -> None:
@@ -407,3 +410,11 @@ def test_200_partners_import_quickly(am_client) -> None:
     assert len(imported()) == 200 and len(mail.outbox) == 200
     print(f"200 partners imported in {seconds:.2f} s")
     assert seconds < 10
+
+
+def test_an_existing_partner_is_linked_only_for_who_may_open_it(db, tenant, am_assigned) -> None:
+    content = HEADER + "Northwind IT,n@northwind.example,\n"
+    mine = upload(login(am_assigned), content).content.decode()
+    assert f'href="/manage/t/{tenant.code}/">Northwind IT</a>' in mine
+    theirs = upload(login(make_account_manager("am_third")), content).content.decode()
+    assert "Exists, will be skipped" in theirs and f"/manage/t/{tenant.code}/" not in theirs

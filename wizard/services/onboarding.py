@@ -229,6 +229,20 @@ def partner_add(
     directory = selectors.staff_directory()
     name = clean_name(name)
     email = clean_owner_email(owner_email, directory.staff_emails)
+    # The page offers only what is allowed; this holds for any other caller too.
+    if account_manager is None or not access.is_staff(account_manager):
+        raise PartnerRefused(
+            "Choose an active staff account as the account manager.", field="account_manager"
+        )
+    if (
+        user is not None
+        and not access.may_assign_any_manager(user)
+        and account_manager.pk != user.pk
+    ):
+        raise PartnerRefused(
+            "You can add partners only to your own list; an admin can add partners for colleagues.",
+            field="account_manager",
+        )
     existing = selectors.partners_named({partner_name_key(name)})
     if existing:
         tenant = next(iter(existing.values()))
@@ -283,8 +297,8 @@ def import_read(data: bytes, *, size: int | None = None) -> str:
     total = max(len(data), size or 0)
     if total > MAX_FILE_BYTES:
         raise ImportRefused(
-            f"The file is {total / 1_000_000:.1f} MB; the limit is "
-            f"{MAX_FILE_BYTES // 1_000_000} MB. Split it into smaller files and import each."
+            f"The file is {total:,} bytes; the limit is 1 MB ({MAX_FILE_BYTES:,} bytes). "
+            "Split it into smaller files and import each."
         )
     if not data.strip():
         raise ImportRefused(

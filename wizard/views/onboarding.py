@@ -85,12 +85,19 @@ def _preview(
     notice: str = "",
     status: int = 200,
 ) -> HttpResponse:
+    existing = [r.existing.pk for r in plan.existing if r.existing is not None]
     return render(
         request,
         "manage/partner_import.html",
         {
             "form": PartnerImportForm(),
             "plan": plan,
+            # Existing partners are linked only where this person may open them.
+            "visible": set(
+                access.staff_tenants(request.user)
+                .filter(pk__in=existing)
+                .values_list("pk", flat=True)
+            ),
             "token": services.preview_token(plan, importer=request.user),
             "notice": notice,
             **_import_context(request),
