@@ -211,3 +211,56 @@ def test_parallel_sign_ups_on_one_invitation_make_one_account(tenant) -> None:
     assert User.objects.filter(username__startswith="racer").count() == 1
     assert Membership.objects.filter(tenant=tenant, user__username__startswith="racer").count() == 1
     assert User.objects.get(username__startswith="racer").email == "shared@example.com"
+
+
+def test_two_imports_of_one_file_at_once_add_each_partner_once(db) -> None:
+    """Two people (or one double click) confirm the same import at the same instant: the
+    unique name lets one create the partners; the other creates nothing and is told so."""
+    from django.core import mail
+
+    from tests.factories import make_account_manager
+    from wizard.models import Invitation
+
+    am = make_account_manager("am_race")
+    content = "name,owner_email,account_manager\n" + "".join(
+        f"Race MSP {i},o{i}@race{i}.example,am_race\n" for i in range(50)
+    )
+    expected = services.import_plan(content=content, importer=am).fingerprint()
+
+    def confirm() -> Any:
+        return services.import_run(content=content, importer=am, accept_url=str, expected=expected)
+
+    for _ in range(3):
+        results = race(confirm, confirm)
+        done = [r for r in results if isinstance(r, services.ImportResult)]
+        refused = [r for r in results if isinstance(r, services.ImportChanged)]
+        assert len(done) + len(refused) == 2, results
+        assert Tenant.objects.filter(name__startswith="Race MSP").count() == 50
+        assert Invitation.objects.count() == 50 and len(mail.outbox) == 50
+        assert sum(len(r.created) for r in done) == 50
+        for r in refused:  # the new preview says they all exist now
+            assert len(r.plan.existing) == 50 and not r.plan.new
+        Tenant.objects.all().delete()
+        mail.outbox.clear()
+
+
+def test_two_people_adding_one_partner_at_once_add_it_once(db) -> None:
+    from tests.factories import make_account_manager
+
+    am = make_account_manager("am_race")
+
+    def add() -> Any:
+        return services.partner_add(
+            name="Race IT",
+            owner_email="o@race.example",
+            account_manager=am,
+            user=am,
+            accept_url=str,
+        )
+
+    for _ in range(3):
+        results = race(add, add)
+        assert sum(isinstance(r, Tenant) for r in results) == 1, results
+        assert sum(isinstance(r, services.PartnerExists) for r in results) == 1, results
+        assert Tenant.objects.filter(name="Race IT").count() == 1
+        Tenant.objects.all().delete()

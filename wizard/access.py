@@ -5,6 +5,8 @@
   the permission wizard.view_all_tenants.
 - Admins hold wizard.reset_wizard and may reset a tenant they can see.
 - Owners of a tenant, and staff who see it, may invite people to it.
+- Staff add partners: an account manager to their own list, staff who see every tenant to
+  anyone's.
 Anyone else gets a 404, so the existence of a tenant is never confirmed to outsiders.
 No view answers before asking here, and nothing is served from a cache ahead of it.
 """
@@ -71,3 +73,16 @@ def can_invite(user: Any, tenant: Tenant) -> bool:
     if staff_tenants(user).filter(pk=tenant.pk).exists():
         return True
     return Membership.objects.filter(user=user, tenant=tenant, role=Membership.Role.OWNER).exists()
+
+
+def can_add_partners(user: Any) -> bool:
+    return is_staff(user)
+
+
+def may_assign_any_manager(user: Any) -> bool:
+    """Whether ``user`` may add a partner to another account manager's list.
+
+    Only staff who see every tenant: an account manager who gave a partner to a colleague would
+    lose sight of it at once.
+    """
+    return is_staff(user) and bool(user.has_perm(VIEW_ALL))

@@ -3,10 +3,22 @@ its step module (wizard/steps/<step>.py), on top of wizard.steps.forms.StepForm.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 
 from wizard import steps
-from wizard.selectors import HEALTH_CHOICES, SORTS, DashboardFilter
+from wizard.models import partner_name_key
+from wizard.selectors import (
+    HEALTH_CHOICES,
+    SORTS,
+    DashboardFilter,
+    partners_named,
+    staff_directory,
+)
+from wizard.services import onboarding
+from wizard.services.errors import PartnerRefused
 from wizard.steps.forms import StepForm
 
 
@@ -43,6 +55,96 @@ class InvitationForm(forms.Form):
         choices=[("member", "Member"), ("owner", "Owner (may invite others)")],
         initial="member",
     )
+
+
+def _nul_left_to_the_service(field: forms.Field) -> None:
+    """Drop Django's own NUL check: services.onboarding says what is wrong, in its words."""
+    field.validators = [
+        v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+    ]
+
+
+class ManagerChoiceField(forms.ModelChoiceField[Any]):
+    def label_from_instance(self, obj: Any) -> str:
+        username: str = obj.get_username()
+        return f"{username} ({obj.email})" if obj.email else username
+
+
+class PartnerForm(forms.Form):
+    """A new partner (/manage/partners/new/). The values are checked by services.onboarding,
+    the same checks as a line of an import; ``account_manager`` is offered only to staff who
+    may give a partner to someone else (access.may_assign_any_manager)."""
+
+    # Not required here: the service's own "Give the partner's name." is the one message.
+    name = forms.CharField(
+        label="Partner name",
+        required=False,
+        strip=False,
+        widget=forms.TextInput(attrs={"maxlength": 200, "autocomplete": "organization"}),
+    )
+    owner_email = forms.CharField(
+        label="First owner's email",
+        required=False,
+        strip=False,
+        help_text="They receive an invitation that makes them the partner's owner.",
+        widget=forms.EmailInput(attrs={"maxlength": 254, "autocomplete": "off"}),
+    )
+    account_manager: ManagerChoiceField = ManagerChoiceField(
+        queryset=None,
+        label="Account manager",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose an account manager from the list."},
+    )
+
+    def __init__(self, *args: Any, managers: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The partner of that name, when it exists already (the page links to it).
+        self.existing: Any = None
+        for name in ("name", "owner_email"):
+            _nul_left_to_the_service(self.fields[name])
+        if managers is None:
+            del self.fields["account_manager"]
+        else:
+            field = self.fields["account_manager"]
+            assert isinstance(field, ManagerChoiceField)
+            field.queryset = managers
+
+    # Every field is checked here, so that the page lists all that is wrong at once;
+    # services.partner_add checks again, and the database refuses a name taken meanwhile.
+    def clean_name(self) -> str:
+        try:
+            name = onboarding.clean_name(self.cleaned_data["name"])
+        except PartnerRefused as e:
+            raise forms.ValidationError(e.message) from e
+        taken = partners_named({partner_name_key(name)})
+        if taken:
+            self.existing = next(iter(taken.values()))
+            raise forms.ValidationError(onboarding.exists_message(self.existing))
+        return name
+
+    def clean_owner_email(self) -> str:
+        try:
+            return onboarding.clean_owner_email(
+                self.cleaned_data["owner_email"], staff_directory().staff_emails
+            )
+        except PartnerRefused as e:
+            raise forms.ValidationError(e.message) from e
+
+
+class PartnerImportForm(forms.Form):
+    # An empty file gets the service's message, which says what the first line must be.
+    file = forms.FileField(
+        label="CSV file",
+        allow_empty_file=True,
+        help_text="Columns: name, owner_email, account_manager. UTF-8, at most 1 MB and 5,000 "
+        "partners.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class PartnerImportConfirmForm(forms.Form):
+    preview = forms.CharField(widget=forms.HiddenInput)
+    skip_errors = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class PageForm(forms.Form):

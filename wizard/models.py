@@ -9,6 +9,7 @@ constraints that would need a migration for every new step (docs/decisions/0012)
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from typing import Any
 
@@ -27,6 +28,12 @@ class Tenant(models.Model):
     # URLs carry this UUID, never the integer primary key (ids are guessable).
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
+    # The name as compared when partners are added from /manage/ or imported (NFKC, spaces
+    # collapsed, case folded: wizard.services.onboarding.name_key). Unique, so that two imports
+    # of one file at the same moment, or a double click, cannot add a partner twice; null for
+    # tenants added another way (the Django admin, the demo data), which the import still finds
+    # by comparing their names.
+    name_key = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
     account_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -98,6 +105,15 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def partner_name_key(name: str) -> str:
+    """How two partner names are compared: "Contoso  IT" and "contoso it" are one partner.
+
+    NFKC folds look-alike forms (full-width letters, ligatures), split/join collapses every run
+    of white space, casefold is Unicode's case-insensitive form.
+    """
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()[:200]
 
 
 STAFF_NEVER_MEMBERS = (
@@ -235,6 +251,7 @@ class AuditEvent(models.Model):
         REVERIFICATION_POSTPONED = "reverification_postponed", "Re-verification postponed"
         HANDOFF_MAILED = "handoff_mailed", "Hand-off mailed to the account manager"
         RESET_NOTICE_DISMISSED = "reset_notice_dismissed", "Reset notice dismissed"
+        PARTNER_ADDED = "partner_added", "Partner added"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

@@ -32,8 +32,27 @@ KNOWN_VIOLATIONS: dict[str, str] = {}
 KNOWN_BROKEN_REFERENCES: dict[str, str] = {}
 
 # Staff pages, seen by an admin (who also gets the reset buttons); "reset-error" is the
-# confirmation sent back with a reason of only spaces.
-STAFF_PAGES = ["manage", "manage-tenant", "manage-tenant-done", "reset-confirm", "reset-error"]
+# confirmation sent back with a reason of only spaces; "partner-new-error" the add-partner form
+# sent back with an existing name and a bad address; "partner-import-preview" a preview with a
+# new, an existing and a bad line; "partner-import-error" a file refused as a whole.
+STAFF_PAGES = [
+    "manage",
+    "manage-tenant",
+    "manage-tenant-done",
+    "reset-confirm",
+    "reset-error",
+    "partner-new",
+    "partner-new-error",
+    "partner-import",
+    "partner-import-preview",
+    "partner-import-error",
+]
+PREVIEW_CSV = (
+    b"name,owner_email,account_manager\n"
+    b"Contoso IT,jane@contoso.example,\n"
+    b"Northwind IT,ops@northwind.example,\n"
+    b",not-an-address,nobody\n"
+)
 # Partner pages beyond the steps: the completion page (a finished tenant), and a step page
 # with an admin's reset notice on it.
 PARTNER_PAGES = ["completion", "reset-notice"]
@@ -218,6 +237,31 @@ def open_staff_page(page: Page, live_server: Any, tenant: Tenant, page_name: str
         done = finished_tenant(User.objects.get(username="owner"))
         page.goto(f"/manage/t/{done.code}/")
         assert page.locator("table.handoff-table").count() == 1
+        return
+    if page_name.startswith("partner-new"):
+        page.goto("/manage/partners/new/")
+        assert page.locator("h1").inner_text() == "Add a partner"
+        if page_name == "partner-new-error":
+            page.get_by_label("Partner name").fill(tenant.name)
+            page.get_by_label("First owner's email").fill("not-an-address")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Add the partner and send the invitation").click()
+            assert page.locator(".errorlist").count() == 2
+        return
+    if page_name.startswith("partner-import"):
+        page.goto("/manage/partners/import/")
+        assert page.locator("h1").inner_text() == "Import partners"
+        if page_name != "partner-import":
+            body = PREVIEW_CSV if page_name == "partner-import-preview" else b"name;email\n"
+            page.get_by_label("CSV file").set_input_files(
+                {"name": "partners.csv", "mimeType": "text/csv", "buffer": body}
+            )
+            with page.expect_navigation():
+                page.get_by_role("button", name="Preview the import").click()
+            want = (
+                "Check the import" if page_name == "partner-import-preview" else "Import partners"
+            )
+            assert page.locator("h1").inner_text() == want
         return
     page.goto(f"/manage/t/{tenant.code}/reset/?from_step=api-user")
     assert page.locator("h1").inner_text() == "Reset from \u201cThe API user\u201d"

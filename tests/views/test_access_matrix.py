@@ -73,6 +73,16 @@ def urls(code: str) -> list[tuple[str, str, dict[str, str], dict[str, object]]]:
         ("get", "/manage/export.csv", {}, staff_any),
         ("get", "/api/v1/tenants/", {}, staff_any),
         ("get", f"/api/v1/tenants/{code}/", {}, staff_tenant),
+        ("get", "/manage/partners/new/", {}, staff_any),
+        (
+            "post",
+            "/manage/partners/new/",
+            {"name": "Matrix Partner", "owner_email": "owner@matrix.example"},
+            staff_any,
+        ),
+        ("get", "/manage/partners/import/", {}, staff_any),
+        ("post", "/manage/partners/import/", {}, staff_any),
+        ("post", "/manage/partners/import/confirm/", {"preview": "not-a-preview"}, staff_any),
         ("get", f"/manage/t/{code}/", {}, staff_tenant),
         (
             "post",

@@ -17,6 +17,7 @@ The modules:
 - ``tenants``: tenants, members, the time zone;
 - ``reset``: admins' resets and the partner's notice of them; ``handoff``: the hand-off mail;
   ``team``: invitations and mail; ``audit``: the trail;
+- ``onboarding``: adding partners, one by one or from a CSV file;
 - ``errors``: what a service refuses, each a ``UserFacingError`` carrying its sentence.
 
 This module is the package's public surface: callers use ``services.<name>``.
@@ -39,10 +40,14 @@ from wizard.services.errors import (
     AutotaskPaused,
     CredentialsMissing,
     EditConflict,
+    ImportChanged,
+    ImportRefused,
     InvitationInvalid,
     InvitationRefused,
     MailNotSent,
     NothingToVerify,
+    PartnerExists,
+    PartnerRefused,
     ResetRefused,
     SkipNotAllowed,
     StaffNotMember,
@@ -50,6 +55,16 @@ from wizard.services.errors import (
 )
 from wizard.services.handoff import handoff_mail_if_new
 from wizard.services.mail import send_quietly
+from wizard.services.onboarding import (
+    ImportPlan,
+    ImportResult,
+    import_plan,
+    import_read,
+    import_run,
+    partner_add,
+    preview_from_token,
+    preview_token,
+)
 from wizard.services.picker import company_search, contract_choices
 from wizard.services.progress import step_skip, step_unskip, tenant_summary_refresh
 from wizard.services.reset import ResetPlan, reset_notice_dismiss, reset_plan, wizard_reset
@@ -79,10 +94,16 @@ __all__ = [
     "AutotaskPaused",
     "CredentialsMissing",
     "EditConflict",
+    "ImportChanged",
+    "ImportPlan",
+    "ImportRefused",
+    "ImportResult",
     "InvitationInvalid",
     "InvitationRefused",
     "MailNotSent",
     "NothingToVerify",
+    "PartnerExists",
+    "PartnerRefused",
     "ResetPlan",
     "ResetRefused",
     "SkipNotAllowed",
@@ -95,6 +116,9 @@ __all__ = [
     "audit",
     "autotask_client",
     "checklist_update",
+    "import_plan",
+    "import_read",
+    "import_run",
     "company_search",
     "contract_choices",
     "credentials_save",
@@ -107,6 +131,9 @@ __all__ = [
     "is_staff_account",
     "membership_add",
     "reset_notice_dismiss",
+    "partner_add",
+    "preview_from_token",
+    "preview_token",
     "reset_plan",
     "send_quietly",
     "step_answers_save",

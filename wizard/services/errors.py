@@ -63,3 +63,41 @@ class InvitationRefused(UserFacingError):
 
 class MailNotSent(UserFacingError):
     """A mail that had to go out (an invitation) could not be sent: nothing was created."""
+
+
+class PartnerRefused(UserFacingError):
+    """A partner (a form, a row of an import) that cannot be added as given.
+
+    ``field`` names the form field or CSV column at fault ("" for the whole).
+    """
+
+    def __init__(self, message: str | None = None, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class PartnerExists(PartnerRefused):
+    """A partner of that name exists already; ``tenant`` is it."""
+
+    def __init__(self, message: str, *, tenant: Any) -> None:
+        super().__init__(message, field="name")
+        self.tenant = tenant
+
+
+class ImportRefused(UserFacingError):
+    """The file as a whole cannot be imported (size, encoding, header, rows, an old preview)."""
+
+
+class ImportChanged(UserFacingError):
+    """What the import would do changed between the preview and the confirmation."""
+
+    default_message = (
+        "Something changed since the preview (a colleague added some of these partners, or an "
+        "account manager changed, or this import was confirmed already, for example by a "
+        "double click). Nothing was created. Check the new preview below and confirm again."
+    )
+
+    def __init__(self, message: str | None = None, *, plan: Any = None) -> None:
+        super().__init__(message)
+        # The import as it stands now (services.onboarding.ImportPlan), to preview again.
+        self.plan = plan

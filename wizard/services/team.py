@@ -45,6 +45,36 @@ def _staff_email(email: str) -> bool:
     )
 
 
+def staff_address_refusal(email: str) -> str:
+    """What an inviter reads when the address is a staff account's (one sentence everywhere)."""
+    return (
+        f"{email.strip()} belongs to a staff account. {STAFF_NEVER_MEMBERS} Invite someone "
+        "from the partner's own team."
+    )
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps({"i": invitation.pk}, salt=INVITATION_SALT)
+
+
+def invitation_mail(
+    invitation: Invitation, *, user: Actor, accept_url: Any, connection: Any = None
+) -> bool:
+    """Mail the invitation's link; False if the mail server refused it."""
+    who = user.get_username() if user is not None and user.is_authenticated else "Your team"
+    return send_template(
+        "invitation",
+        {
+            "who": who,
+            "tenant": invitation.tenant,
+            "days": INVITATION_MAX_AGE.days,
+            "link": accept_url(invitation_token(invitation)),
+        },
+        [invitation.email],
+        connection=connection,
+    )
+
+
 def invitation_create(
     *, tenant: Tenant, email: str, role: str, user: Actor, accept_url: Any
 ) -> Invitation:
@@ -55,21 +85,11 @@ def invitation_create(
     after being reassigned.
     """
     if _staff_email(email):
-        raise InvitationRefused(
-            f"{email.strip()} belongs to a staff account. {STAFF_NEVER_MEMBERS} Invite someone "
-            "from the partner's own team."
-        )
+        raise InvitationRefused(staff_address_refusal(email))
     invitation = Invitation.objects.create(
         tenant=tenant, email=email.strip().lower(), role=role, invited_by=actor_of(user)
     )
-    token = signing.dumps({"i": invitation.pk}, salt=INVITATION_SALT)
-    who = user.get_username() if user is not None and user.is_authenticated else "Your team"
-    sent = send_template(
-        "invitation",
-        {"who": who, "tenant": tenant, "days": INVITATION_MAX_AGE.days, "link": accept_url(token)},
-        [invitation.email],
-    )
-    if not sent:
+    if not invitation_mail(invitation, user=user, accept_url=accept_url):
         # An invitation nobody received is worse than none: undo it and say so.
         invitation.delete()
         raise MailNotSent(
