@@ -28,6 +28,8 @@ from wizard.services.answers import (
     answer_list_add,
     answer_list_remove,
     checklist_update,
+    parse_rows_stamp,
+    rows_stamp,
     step_answers_save,
     step_submit,
 )
@@ -93,6 +95,8 @@ __all__ = [
     "audit",
     "autotask_client",
     "checklist_update",
+    "parse_rows_stamp",
+    "rows_stamp",
     "company_search",
     "contract_choices",
     "credentials_save",
