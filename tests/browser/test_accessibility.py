@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page
 
 from tests.browser.conftest import AXE_PATH, NO_AXE, login, unavailable
 from wizard import services, steps
-from wizard.models import Tenant
+from wizard.models import StepProgress, Tenant
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +33,10 @@ KNOWN_BROKEN_REFERENCES: dict[str, str] = {}
 # Staff pages, seen by an admin (who also gets the reset buttons); "reset-error" is the
 # confirmation sent back with a reason of only spaces.
 STAFF_PAGES = ["manage", "manage-tenant", "reset-confirm", "reset-error"]
-PAGES = ["login", *steps.STEP_KEYS, "team", *STAFF_PAGES]
+# A step as two people at once see it: a colleague's verification running, and a save refused
+# because a colleague saved new credentials meanwhile (the conflict box).
+TWO_PEOPLE = "api-user-conflict"
+PAGES = ["login", *steps.STEP_KEYS, TWO_PEOPLE, "team", *STAFF_PAGES]
 
 # Every id that an ARIA relation or a <label for> names must exist (axe only flags a missing
 # aria-describedby target as "needs review", not as a violation).
@@ -171,8 +175,26 @@ def open_page(page: Page, live_server: Any, tenant: Tenant, page_name: str) -> N
         page.goto(f"/t/{tenant.code}/team/")
         assert page.locator("h1").inner_text() == f"{tenant.name}: team"
         return
+    if page_name == TWO_PEOPLE:
+        open_two_people_page(page, tenant)
+        return
     page.goto(f"/t/{tenant.code}/{page_name}/")
     assert page.locator("#step-title").inner_text() == steps.STEPS_BY_KEY[page_name].title
+
+
+def open_two_people_page(page: Page, tenant: Tenant) -> None:
+    StepProgress.objects.filter(tenant=tenant, step_key="api-user").update(
+        verification_started_at=timezone.now()
+    )
+    page.goto(f"/t/{tenant.code}/api-user/")
+    services.credentials_save(
+        tenant=tenant, user=None, username="colleague@northwind.example", secret="theirs"
+    )
+    page.get_by_label("API user Username").fill("mine@northwind.example")
+    page.get_by_label("API user Secret").fill("mine")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator(".notice.conflict").wait_for()
+    page.locator(".verification-running").wait_for()
 
 
 def open_staff_page(page: Page, live_server: Any, tenant: Tenant, page_name: str) -> None:
