@@ -67,7 +67,8 @@ def submit(client: Client, tenant: Tenant, key: str, page: dict[str, str], **fie
 
 
 def answers(tenant: Tenant, key: str) -> dict[str, Any]:
-    return StepProgress.objects.get(tenant=tenant, step_key=key).answers
+    stored: dict[str, Any] = StepProgress.objects.get(tenant=tenant, step_key=key).answers
+    return stored
 
 
 def refused(r: Any) -> str:
@@ -76,7 +77,7 @@ def refused(r: Any) -> str:
     html = r.content.decode()
     assert "Saved." not in html
     assert "Saved by a colleague meanwhile:" in html
-    return html
+    return str(html)
 
 
 def box(html: str) -> str:

@@ -7,6 +7,7 @@ marked hx-swap-oob, and never the form's inputs.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -116,7 +117,7 @@ def test_without_javascript_the_notice_is_on_the_reloaded_page(owner_client, ten
 def test_a_stale_claim_is_not_shown_as_running(owner_client, tenant) -> None:
     services.credentials_save(tenant=tenant, user=None, username="a@x.example", secret="s")
     StepProgress.objects.filter(tenant=tenant, step_key="api-user").update(
-        verification_started_at=timezone.now() - timezone.timedelta(hours=1)
+        verification_started_at=timezone.now() - datetime.timedelta(hours=1)
     )
     assert RUNNING not in owner_client.get(url(tenant, "api-user")).content.decode()
 
