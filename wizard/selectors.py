@@ -123,6 +123,14 @@ def credentials_stamp(tenant: Tenant) -> str:
     return crypto.credentials_stamp(*row) if row else crypto.credentials_stamp(None, None)
 
 
+def step_checklist(tenant: Tenant, step_key: str) -> list[str]:
+    """The ticks stored for one step (one small query)."""
+    row = StepProgress.objects.filter(tenant=tenant, step_key=step_key).values_list(
+        "checklist", flat=True
+    )
+    return list(row.first() or [])
+
+
 def live_version(tenant: Tenant) -> str:
     """What a step page's live updates compare: the last change to any of the tenant's
     progress rows (every write saves one; a verification's start and end touch its row).

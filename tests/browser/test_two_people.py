@@ -122,6 +122,10 @@ def test_a_stale_page_never_overwrites_a_colleague(pair: Pair, owner: Any) -> No
     save(a)  # A's page still shows the tick
     assert item.id not in StepProgress.objects.get(tenant=tenant, step_key="api-user").checklist
     expect(a.get_by_label(item.text, exact=True)).not_to_be_checked()
+    expect(a.locator(".messages")).to_contain_text(
+        f"A colleague changed the checklist after you opened this page, and their change is "
+        f"kept: \u201c{item.text}\u201d is not ticked."
+    )
 
     # --- A radio answer, with ticks in the same Save ------------------------------------------
     pair.both_open("recurring-contract")

@@ -9,6 +9,7 @@ still in the form (never the Secret).
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -308,6 +309,13 @@ def test_a_save_after_a_tick_cannot_undo_a_colleagues_untick(
     r = submit(owner_client, tenant, "api-user", owner_page, checklist=["locked-unchecked"])
     assert r.status_code == 302
     assert StepProgress.objects.get(tenant=tenant, step_key="api-user").checklist == []
+    # ...and the owner is told why the box they left ticked is unticked now.
+    html = owner_client.get(r.url).content.decode()
+    assert (
+        "A colleague changed the checklist after you opened this page, and their change is "
+        "kept: \u201cLocked is unticked.\u201d is not ticked."
+    ) in html
+    assert not re.search(r'value="locked-unchecked"[^>]*\schecked[\s>]', html)
 
 
 def test_ticks_in_a_refused_save_are_not_stored(owner_client, member_client, tenant) -> None:

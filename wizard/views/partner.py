@@ -280,7 +280,30 @@ def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
         target = steps.previous_step(step.key) or step
     else:
         messages.success(request, "Saved.")
+        kept = _colleagues_ticks_kept(tenant, step, form)
+        if kept:
+            messages.info(
+                request,
+                "A colleague changed the checklist after you opened this page, and their change "
+                "is kept: " + "; ".join(kept) + ". Change it again if it should be otherwise.",
+            )
     return redirect(_step_url(tenant, target.key))
+
+
+def _colleagues_ticks_kept(tenant: Tenant, step: steps.Step, form: StepForm) -> list[str]:
+    """Items the saved form showed one way and that are stored the other way now.
+
+    A save applies only the ticks the person changed, so such an item is one a colleague
+    changed after the page was opened: it is kept, and said, rather than left to be noticed."""
+    if "checklist_shown" not in form.data:
+        return []
+    sent = set(form.cleaned_data.get("checklist", []))
+    stored = set(selectors.step_checklist(tenant, step.key))
+    return [
+        f"\u201c{item.text}\u201d is {'ticked' if item.id in stored else 'not ticked'}"
+        for item in step.checklist_for(form.branch_key)
+        if (item.id in sent) != (item.id in stored)
+    ]
 
 
 def _submission(step: steps.Step, form: StepForm, action: str) -> services.Submission:
