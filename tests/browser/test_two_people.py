@@ -174,7 +174,7 @@ def test_a_stale_page_never_overwrites_a_colleague(pair: Pair, owner: Any) -> No
     assert [(r["company_id"], r["contract_id"]) for r in rows] == [(101, 2003)]
 
 
-def test_a_colleagues_changes_appear_without_a_reload(pair: Pair, member: Any) -> None:
+def test_a_colleagues_changes_appear_without_a_reload(pair: Pair, owner: Any) -> None:
     tenant, a, b = pair.tenant, pair.a, pair.b
     pair.both_open("api-user")
     mark_page(b)
@@ -186,7 +186,7 @@ def test_a_colleagues_changes_appear_without_a_reload(pair: Pair, member: Any) -
     item = steps.STEPS_BY_KEY["api-user"].checklist[0]
     a.get_by_label(item.text, exact=True).check()
     htmx_idle(a)
-    services.step_skip(tenant=tenant, step_key="security-level", user=member)
+    services.step_skip(tenant=tenant, step_key="security-level", user=owner)  # A, elsewhere
 
     # Within one poll B sees the tick, the step's state and the navigation change...
     expect(b.get_by_label(item.text, exact=True)).to_be_checked(timeout=LIVE_MS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -32,7 +33,7 @@ def poller(html: str) -> tuple[str, int]:
     """The page's poller: (its URL with the version, seconds between polls)."""
     m = re.search(r'id="live-updates" hx-get="([^"]+)" hx-trigger="every (\d+)s"', html)
     assert m, "the page has no live-updates poller"
-    return m.group(1), int(m.group(2))
+    return unescape(m.group(1)), int(m.group(2))
 
 
 def test_nothing_changed_is_204_and_costs_one_query(owner_client, tenant) -> None:
@@ -70,6 +71,29 @@ def test_a_colleagues_step_state_reaches_the_navigation(owner_client, member, te
     html = owner_client.get(live, **HX).content.decode()
     nav = html[html.index('id="step-nav"') : html.index("</nav>")]
     assert re.search(r'href="[^"]*/security-level/".*?badge-skipped">Skipped<', nav, re.S)
+
+
+def test_results_are_sent_only_when_they_changed(owner_client, member, tenant) -> None:
+    """A colleague's tick leaves the results as they are on the page (an opened "Show what
+    passed" stays open); a new verification sends them."""
+    services.credentials_save(tenant=tenant, user=None, username="a@x.example", secret="s")
+    live, _ = poller(owner_client.get(url(tenant, "api-user")).content.decode())
+    services.checklist_update(
+        tenant=tenant, step_key="api-user", user=member, ticked=["user-created"]
+    )
+    html = owner_client.get(live, **HX).content.decode()
+    assert "Checklist: 1 of 7 ticked" in html
+    assert 'id="verification"' not in html
+    live, _ = poller(html)
+    services.verification_record(
+        tenant=tenant,
+        step_key="api-user",
+        user=member,
+        results=[{"id": "auth.user", "status": "pass", "title": "Autotask knows the user"}],
+    )
+    html = owner_client.get(live, **HX).content.decode()
+    assert re.search(r'id="verification"[^>]*hx-swap-oob="true"', html)
+    assert "Autotask knows the user" in html
 
 
 def test_already_running_turns_into_the_results(owner_client, member_client, tenant) -> None:

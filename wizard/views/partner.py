@@ -117,6 +117,12 @@ LIVE_EVERY = 10
 LIVE_EVERY_RUNNING = 2
 
 
+def _results_version(current: selectors.StepView) -> str:
+    """What the verification section shows: the last run, and whether one is running."""
+    verified = current.progress.verified_at
+    return f"{selectors.version_of(verified)}-{int(current.running)}"
+
+
 def _live_context(
     tenant: Tenant, step: steps.Step, overview: selectors.WizardOverview
 ) -> dict[str, Any]:
@@ -137,6 +143,7 @@ def _live_context(
         "results": _grouped(current.progress.check_results),
         "running": current.running,
         "live_version": overview.version,
+        "results_version": _results_version(current),
         "live_every": LIVE_EVERY_RUNNING if current.running else LIVE_EVERY,
     }
 
@@ -376,7 +383,9 @@ def live(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
     if request.GET.get("v", "") == selectors.live_version(tenant):
         return HttpResponse(status=204)
     overview = selectors.wizard_overview(tenant)
-    return render(request, "wizard/step.html#live", _live_context(tenant, step, overview))
+    context = _live_context(tenant, step, overview)
+    context["results_changed"] = request.GET.get("r", "") != context["results_version"]
+    return render(request, "wizard/step.html#live", context)
 
 
 @login_required
