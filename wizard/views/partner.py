@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
@@ -371,6 +372,7 @@ def checklist_toggle(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -
 
 
 @login_required
+@never_cache
 @require_GET
 def live(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
     """What changed since the page was made (``?v=``, selectors.live_version), for htmx
