@@ -9,6 +9,7 @@ from __future__ import annotations
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.crypto import salted_hmac
 
 from wizard.errors import UserFacingError
 
@@ -54,3 +55,17 @@ def reencrypt_secret(token: str) -> str:
         return _fernet().rotate(token.encode("ascii")).decode("ascii")
     except InvalidToken as e:
         raise SecretUnreadable() from e
+
+
+def credentials_stamp(username: str | None, token: str | None) -> str:
+    """An opaque stamp of the stored credentials (``None``: none stored), for a form to carry.
+
+    A page holds it in place of the Secret: when it no longer matches, a colleague saved new
+    credentials after the page was opened. Keyed (SECRET_KEY) over the Username and the
+    encrypted token, which changes on every save, so it says nothing about the Secret itself.
+    A key rotation re-encrypts and so changes it too: a page open meanwhile is asked again.
+    """
+    basis = "none" if username is None else f"{username}\n{token or ''}"
+    return salted_hmac("wizard.crypto.credentials_stamp", basis, algorithm="sha256").hexdigest()[
+        :32
+    ]

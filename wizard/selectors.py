@@ -18,6 +18,7 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
+    Max,
     Q,
     QuerySet,
     Value,
@@ -26,11 +27,15 @@ from django.db.models import (
 from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
-from wizard import access, steps
+from wizard import access, crypto, steps
 from wizard.autotask import dates
 from wizard.evaluation import Evaluation, evaluate
 from wizard.models import AutotaskCredential, StepProgress, StepState, Tenant, partner_name_key
 from wizard.steps import Step
+
+# A verification claims its step for at most this long (services.verification): a run that
+# crashed without releasing it blocks nobody after that, and pages stop showing it as running.
+VERIFICATION_LOCK_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,13 @@ class StepView:
     @property
     def state_label(self) -> str:
         return StepState(self.progress.state).label
+
+    @property
+    def running(self) -> bool:
+        """A verification of this step is going on (its claim is not stale)."""
+        started = self.progress.verification_started_at
+        limit = datetime.timedelta(seconds=VERIFICATION_LOCK_SECONDS)
+        return started is not None and timezone.now() - started < limit
 
     @property
     def finished(self) -> bool:
@@ -72,6 +84,12 @@ class WizardOverview:
     def all_finished(self) -> bool:
         """Every step done or skipped: the hand-off to Billing Sync is ready."""
         return all(s.finished for s in self.steps)
+
+    @property
+    def version(self) -> str:
+        """selectors.live_version, from the rows this overview already read."""
+        moments = [s.progress.updated_at for s in self.steps if s.progress.updated_at]
+        return version_of(max(moments, default=None))
 
     def get(self, key: str) -> StepView:
         return next(s for s in self.steps if s.step.key == key)
@@ -100,6 +118,38 @@ def step_facts(tenant: Tenant) -> steps.Facts:
         has_secret=bool(cred and cred[1]),
         time_zone_set=bool(tenant.time_zone),
     )
+
+
+def credentials_stamp(tenant: Tenant) -> str:
+    """crypto.credentials_stamp of the credentials stored now (one small query), for a form
+    that takes a new Secret to carry instead of the Secret."""
+    row = (
+        AutotaskCredential.objects.filter(tenant=tenant)
+        .values_list("username", "secret_encrypted")
+        .first()
+    )
+    return crypto.credentials_stamp(*row) if row else crypto.credentials_stamp(None, None)
+
+
+def step_checklist(tenant: Tenant, step_key: str) -> list[str]:
+    """The ticks stored for one step (one small query)."""
+    row = StepProgress.objects.filter(tenant=tenant, step_key=step_key).values_list(
+        "checklist", flat=True
+    )
+    return list(row.first() or [])
+
+
+def live_version(tenant: Tenant) -> str:
+    """What a step page's live updates compare: the last change to any of the tenant's
+    progress rows (every write saves one; a verification's start and end touch its row).
+
+    One aggregate query: a page that polls every few seconds costs one index lookup."""
+    latest = StepProgress.objects.filter(tenant=tenant).aggregate(latest=Max("updated_at"))
+    return version_of(latest["latest"])
+
+
+def version_of(moment: datetime.datetime | None) -> str:
+    return str(int(moment.timestamp() * 1_000_000)) if moment else "0"
 
 
 def wizard_overview(tenant: Tenant) -> WizardOverview:

@@ -23,4 +23,5 @@ urlpatterns = [
     path("t/<uuid:code>/<slug:step_key>/unskip/", partner.unskip, name="unskip"),
     path("t/<uuid:code>/<slug:step_key>/verify/", partner.verify, name="verify"),
     path("t/<uuid:code>/<slug:step_key>/picker/", partner.picker, name="picker"),
+    path("t/<uuid:code>/<slug:step_key>/live/", partner.live, name="live"),
 ]

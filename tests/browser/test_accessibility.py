@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page
 
 from tests.browser.conftest import AXE_PATH, NO_AXE, login, unavailable
 from tests.factories import fill_in
 from wizard import services, steps
-from wizard.models import Tenant
+from wizard.models import StepProgress, Tenant
 
 pytestmark = pytest.mark.browser
 
@@ -55,8 +56,11 @@ PREVIEW_CSV = (
 )
 # Partner pages beyond the steps: the completion page (a finished tenant), and a step page
 # with an admin's reset notice on it.
+# A step as two people at once see it: a colleague's verification running, and a save refused
+# because a colleague saved new credentials meanwhile (the conflict box).
+TWO_PEOPLE = "api-user-conflict"
 PARTNER_PAGES = ["completion", "reset-notice"]
-PAGES = ["login", *steps.STEP_KEYS, "team", *PARTNER_PAGES, *STAFF_PAGES]
+PAGES = ["login", *steps.STEP_KEYS, TWO_PEOPLE, "team", *PARTNER_PAGES, *STAFF_PAGES]
 
 # Every id that an ARIA relation or a <label for> names must exist (axe only flags a missing
 # aria-describedby target as "needs review", not as a violation).
@@ -219,8 +223,26 @@ def open_page(page: Page, live_server: Any, tenant: Tenant, page_name: str) -> N
         page.goto(f"/t/{tenant.code}/team/")
         assert page.locator("h1").inner_text() == f"{tenant.name}: team"
         return
+    if page_name == TWO_PEOPLE:
+        open_two_people_page(page, tenant)
+        return
     page.goto(f"/t/{tenant.code}/{page_name}/")
     assert page.locator("#step-title").inner_text() == steps.STEPS_BY_KEY[page_name].title
+
+
+def open_two_people_page(page: Page, tenant: Tenant) -> None:
+    StepProgress.objects.filter(tenant=tenant, step_key="api-user").update(
+        verification_started_at=timezone.now()
+    )
+    page.goto(f"/t/{tenant.code}/api-user/")
+    services.credentials_save(
+        tenant=tenant, user=None, username="colleague@northwind.example", secret="theirs"
+    )
+    page.get_by_label("API user Username").fill("mine@northwind.example")
+    page.get_by_label("API user Secret").fill("mine")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator(".notice.conflict").wait_for()
+    page.locator(".verification-running").wait_for()
 
 
 def open_staff_page(page: Page, live_server: Any, tenant: Tenant, page_name: str) -> None:

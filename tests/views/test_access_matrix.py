@@ -64,6 +64,8 @@ def urls(code: str) -> list[tuple[str, str, dict[str, str], dict[str, object]]]:
                 {"item": steps.STEPS_BY_KEY[key].checklist[0].id},
                 partner_only,
             ),
+            # Live updates: the same check first (with htmx too: tests/views/test_live.py).
+            ("get", f"/t/{code}/{key}/live/", {"v": "0"}, partner_only),
         ]
     out += [
         ("post", f"/t/{code}/security-level/skip/", {}, partner_only),

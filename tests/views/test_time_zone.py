@@ -104,7 +104,8 @@ def test_a_colleagues_choice_is_shown_not_overwritten(owner_client, member_clien
     assert r.status_code == 200
     html = r.content.decode()
     assert "A colleague saved a different answer" in html
-    assert "time_zone: <strong>Australia/Perth</strong>" in html
+    # The form's label, not the internal name (issue 14, point 3).
+    assert "Your Autotask&#x27;s time zone: <strong>Australia/Perth</strong>" in html
     assert '<option value="America/Chicago" selected>' in html  # the owner's own choice kept
     tenant.refresh_from_db()
     assert tenant.time_zone == "Australia/Perth"

@@ -30,6 +30,8 @@ from wizard.services.answers import (
     answer_list_add,
     answer_list_remove,
     checklist_update,
+    parse_rows_stamp,
+    rows_stamp,
     step_answers_save,
     step_submit,
 )
@@ -119,6 +121,8 @@ __all__ = [
     "import_plan",
     "import_read",
     "import_run",
+    "parse_rows_stamp",
+    "rows_stamp",
     "company_search",
     "contract_choices",
     "credentials_save",

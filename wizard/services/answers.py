@@ -3,8 +3,10 @@ step never overwrite each other silently (EditConflict)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,24 +80,87 @@ def _store(
     return finish(progress, user)
 
 
+def row_stamp(row: dict[str, Any]) -> str:
+    """A short fingerprint of a list row as a page showed it (its names are labels only)."""
+    basis = json.dumps(
+        {k: v for k, v in row.items() if not k.endswith("_name")}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(basis.encode()).hexdigest()[:12]
+
+
+def rows_stamp(rows: Iterable[dict[str, Any]], key: str) -> str:
+    """The list as a page shows it, for its form to carry back: "<key>@<row stamp>,..."."""
+    return ",".join(f"{row.get(key)}@{row_stamp(row)}" for row in rows)
+
+
+def parse_rows_stamp(value: str) -> dict[str, str]:
+    """rows_stamp() read back: row key -> row stamp."""
+    pairs = (part.rpartition("@") for part in value.split(",") if "@" in part)
+    return {k: stamp for k, _, stamp in pairs if k}
+
+
+def _row_conflict(
+    items: list[dict[str, Any]], key: str, value: Any, seen: dict[str, str] | None, *, adding: bool
+) -> dict[str, Any] | None:
+    """The stored row a colleague saved for ``value`` since the page showed the list, if any.
+
+    Adding: a row for the same key that the page did not show (or showed otherwise).
+    Removing: a row the page showed, which a colleague changed since.
+    """
+    if seen is None:  # the form did not say what it showed (a plain request): nothing to compare
+        return None
+    stored = next((i for i in items if str(i.get(key)) == str(value)), None)
+    if stored is None:
+        return None
+    shown = seen.get(str(value))
+    if adding:
+        return stored if shown != row_stamp(stored) else None
+    return stored if shown is not None and shown != row_stamp(stored) else None
+
+
 def answer_list_add(
-    *, tenant: Tenant, step_key: str, user: Actor, field: str, item: dict[str, Any], key: str
+    *,
+    tenant: Tenant,
+    step_key: str,
+    user: Actor,
+    field: str,
+    item: dict[str, Any],
+    key: str,
+    seen: dict[str, str] | None = None,
 ) -> StepProgress:
-    """Append ``item`` to the list answer ``field``, replacing an entry with the same ``key``."""
+    """Append ``item`` to the list answer ``field``, replacing an entry with the same ``key``.
+
+    ``seen``: the rows the person's page showed (parse_rows_stamp); EditConflict, storing
+    nothing, when a colleague saved a row with this key since.
+    """
     with transaction.atomic():
         progress = lock_step(tenant, step_key)
-        items = [i for i in progress.answers.get(field, []) if i.get(key) != item.get(key)]
+        before = progress.answers.get(field, [])
+        clash = _row_conflict(before, key, item.get(key), seen, adding=True)
+        if clash is not None:
+            raise EditConflict({f"{field}:{item.get(key)}": clash})
+        items = [i for i in before if i.get(key) != item.get(key)]
         items.append(item)
         detail = {"fields": [field], "added": {key: item.get(key)}}
         return _store(progress, user, {**progress.answers, field: items}, detail)
 
 
 def answer_list_remove(
-    *, tenant: Tenant, step_key: str, user: Actor, field: str, key: str, value: Any
+    *,
+    tenant: Tenant,
+    step_key: str,
+    user: Actor,
+    field: str,
+    key: str,
+    value: Any,
+    seen: dict[str, str] | None = None,
 ) -> StepProgress:
     with transaction.atomic():
         progress = lock_step(tenant, step_key)
         before = progress.answers.get(field, [])
+        clash = _row_conflict(before, key, value, seen, adding=False)
+        if clash is not None:
+            raise EditConflict({f"{field}:{value}": clash})
         items = [i for i in before if str(i.get(key)) != str(value)]
         if len(items) == len(before):
             return progress
@@ -111,7 +176,12 @@ def checklist_update(
     ticked: Iterable[str] = (),
     unticked: Iterable[str] = (),
 ) -> StepProgress:
-    """Tick and untick items by id; a colleague's ticks on other items are kept."""
+    """Tick and untick items by id; a colleague's ticks on other items are kept.
+
+    Only what the person changed arrives here (forms.StepForm.checklist_changes, against the
+    ticks the page showed), so a tick has no conflict of its own: of two states, a colleague
+    who changed the same item since can only have made the same change.
+    """
     valid = {i.id for i in steps.STEPS_BY_KEY[step_key].checklist}
     ticked = {i for i in ticked if i in valid}
     unticked = {i for i in unticked if i in valid} - ticked
@@ -152,33 +222,74 @@ class Submission:
     unticked: tuple[str, ...] = ()
     # (new value, value the form showed) when the time zone was changed, else None.
     time_zone: tuple[str, str] | None = None
-    # The API user step: the Username, and a new Secret (None: keep the stored one).
+    # The API user step: the Username when changed, and a new Secret (None: keep the stored
+    # ones); the Username the page showed, and the stamp of the credentials it showed.
     username: str | None = None
     secret: str | None = None
-    # The step's list answer (e.g. customers): a row to add, or the key of a row to remove.
+    username_seen: str | None = None
+    credentials_stamp: str | None = None
+    # The step's list answer (e.g. customers): a row to add, or the key of a row to remove;
+    # the rows the page showed (parse_rows_stamp; None: the form did not say).
     new_row: dict[str, Any] | None = None
     remove: str | None = None
+    rows_seen: dict[str, str] | None = None
 
 
-@sensitive_variables("submission")
+@sensitive_variables("submission", "parts", "kwargs")
 def step_submit(*, tenant: Tenant, step_key: str, user: Actor, submission: Submission) -> None:
-    """Save a step form in one transaction: all of it, or (on EditConflict) none of it."""
+    """Save a step form in one transaction: all of it, or (on EditConflict) none of it.
+
+    Every part is tried, so one EditConflict names every field a colleague changed meanwhile
+    (the person then sees them all at once, not one per attempt).
+    """
     step = steps.STEPS_BY_KEY[step_key]
     sub = submission
     on: dict[str, Any] = {"tenant": tenant, "step_key": step_key, "user": user}
-    with transaction.atomic():
-        if sub.changes:
-            step_answers_save(**on, changes=sub.changes, seen=sub.seen)
-        if sub.ticked or sub.unticked:
-            checklist_update(**on, ticked=sub.ticked, unticked=sub.unticked)
-        if sub.time_zone is not None:
-            value, seen = sub.time_zone
-            tenant_time_zone_save(tenant=tenant, user=user, time_zone=value, seen=seen)
-        if sub.username or sub.secret is not None:
-            credentials_save(
-                tenant=tenant, user=user, username=sub.username or "", secret=sub.secret
+    parts: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+    if sub.changes:
+        parts.append((step_answers_save, {**on, "changes": sub.changes, "seen": sub.seen}))
+    if sub.ticked or sub.unticked:
+        parts.append((checklist_update, {**on, "ticked": sub.ticked, "unticked": sub.unticked}))
+    if sub.time_zone is not None:
+        value, seen = sub.time_zone
+        parts.append(
+            (
+                tenant_time_zone_save,
+                {"tenant": tenant, "user": user, "time_zone": value, "seen": seen},
             )
-        if step.list_field and sub.new_row:
-            answer_list_add(**on, field=step.list_field, item=sub.new_row, key=step.list_key)
-        if step.list_field and sub.remove:
-            answer_list_remove(**on, field=step.list_field, key=step.list_key, value=sub.remove)
+        )
+    if sub.username or sub.secret is not None:
+        parts.append(
+            (
+                credentials_save,
+                {
+                    "tenant": tenant,
+                    "user": user,
+                    "username": sub.username or None,
+                    "secret": sub.secret,
+                    "seen_username": sub.username_seen,
+                    "stamp": sub.credentials_stamp,
+                },
+            )
+        )
+    if step.list_field and sub.new_row:
+        row = {"field": step.list_field, "key": step.list_key, "seen": sub.rows_seen}
+        parts.append((answer_list_add, {**on, **row, "item": sub.new_row}))
+    if step.list_field and sub.remove:
+        row = {"field": step.list_field, "key": step.list_key, "seen": sub.rows_seen}
+        parts.append((answer_list_remove, {**on, **row, "value": sub.remove}))
+
+    conflicts: dict[str, Any] = {}
+    message: str | None = None
+    with transaction.atomic():
+        for save, kwargs in parts:
+            try:
+                save(**kwargs)
+            except EditConflict as e:
+                # Each service's own atomic block has rolled its part back; the raise below
+                # rolls back the parts that were saved.
+                conflicts.update(e.fields)
+                if e.message != EditConflict.default_message:
+                    message = e.message
+        if conflicts:
+            raise EditConflict(conflicts, message)

@@ -7,6 +7,7 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.debug import sensitive_variables
 
 from wizard import crypto, steps
@@ -19,7 +20,9 @@ from wizard.models import (
 )
 from wizard.services.audit import Actor, actor_of, audit
 from wizard.services.errors import (
+    CREDENTIALS_CHANGED,
     AutotaskPaused,
+    EditConflict,
 )
 from wizard.services.progress import clear_results, evaluate_and_save, finish, lock_step
 
@@ -27,17 +30,45 @@ logger = logging.getLogger(__name__)
 
 
 @sensitive_variables("secret")
-def credentials_save(*, tenant: Tenant, user: Actor, username: str, secret: str | None) -> None:
+def credentials_save(
+    *,
+    tenant: Tenant,
+    user: Actor,
+    username: str | None,
+    secret: str | None,
+    seen_username: str | None = None,
+    stamp: str | None = None,
+) -> None:
     """Store the API username and, when given, a new Secret (encrypted before it is stored).
 
     The Username lives only here (AutotaskCredential), also before any Secret is given (the
     row then has an empty ``secret_encrypted``). Changing either invalidates every earlier
-    verification: it may be another Autotask.
+    verification: it may be another Autotask. ``username`` None keeps the stored one.
+
+    What the person's page showed, when the form carried it: ``seen_username``, and ``stamp``
+    (crypto.credentials_stamp of the credentials then stored). EditConflict, storing nothing,
+    when a colleague saved another Username meanwhile, or new credentials before this Secret.
     """
     with transaction.atomic():
         # The step that asks for the credentials (its state follows them).
         progress = lock_step(tenant, steps.REGISTRY.asking("username").key)
         cred = AutotaskCredential.objects.select_for_update().filter(tenant=tenant).first()
+        stored = cred.username if cred is not None else ""
+        conflicts: dict[str, object] = {}
+        if (
+            username is not None
+            and seen_username is not None
+            and stored not in (seen_username, username)
+        ):
+            conflicts["username"] = stored
+        now = crypto.credentials_stamp(
+            *((cred.username, cred.secret_encrypted) if cred else (None, None))
+        )
+        if secret is not None and stamp is not None and not constant_time_compare(stamp, now):
+            conflicts["secret"] = True
+        if conflicts:
+            raise EditConflict(conflicts, CREDENTIALS_CHANGED if "secret" in conflicts else None)
+        username = stored if username is None else username
         if cred is None:
             cred = AutotaskCredential(tenant=tenant, username=username, secret_encrypted="")
         elif cred.username == username and secret is None:

@@ -15,10 +15,18 @@ class EditConflict(UserFacingError):
         "the form; theirs is shown next to it. Save again to keep yours."
     )
 
-    def __init__(self, fields: dict[str, Any]) -> None:
-        super().__init__()
-        # field name -> the value now stored (the colleague's).
+    def __init__(self, fields: dict[str, Any], message: str | None = None) -> None:
+        super().__init__(message)
+        # What a colleague saved meanwhile: field name -> the value now stored. Beside the
+        # form's own field names: "<list field>:<row key>" -> the stored row, and "secret" ->
+        # True (never the Secret itself).
         self.fields = fields
+
+
+CREDENTIALS_CHANGED = (
+    "A colleague saved new credentials after you opened this page. What is stored now is kept; "
+    "enter the Secret again if yours should replace it."
+)
 
 
 class SkipNotAllowed(UserFacingError):

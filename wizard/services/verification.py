@@ -24,6 +24,7 @@ from wizard.models import (
     StepState,
     Tenant,
 )
+from wizard.selectors import VERIFICATION_LOCK_SECONDS
 from wizard.services.audit import Actor, audit
 from wizard.services.autotask import client_for
 from wizard.services.credentials import record_auth_outcome
@@ -110,9 +111,6 @@ def _record(
     return previous
 
 
-VERIFICATION_LOCK_SECONDS = 300
-
-
 Key = tuple[str, str, str]  # step, check id, subject
 
 
@@ -187,7 +185,8 @@ def _claim(tenant: Tenant, step_key: str) -> None:
     claimed = (
         StepProgress.objects.filter(tenant=tenant, step_key=step_key)
         .filter(Q(verification_started_at__isnull=True) | Q(verification_started_at__lt=stale))
-        .update(verification_started_at=now)
+        # updated_at too: colleagues' open pages see the run start (selectors.live_version).
+        .update(verification_started_at=now, updated_at=now)
     )
     if not claimed:
         raise VerificationInProgress(
@@ -198,7 +197,7 @@ def _claim(tenant: Tenant, step_key: str) -> None:
 
 def _release(tenant: Tenant, step_key: str) -> None:
     StepProgress.objects.filter(tenant=tenant, step_key=step_key).update(
-        verification_started_at=None
+        verification_started_at=None, updated_at=timezone.now()
     )
 
 

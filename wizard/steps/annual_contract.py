@@ -64,6 +64,7 @@ STEP = Step(
     blockers=blockers,
     verification_wanted=verification_wanted,
     list_field="contracts",
+    list_label="Fixed Price contracts of your annual customers",
     nothing_to_verify=nothing_to_verify,
     reads_dates=True,
     title="Seat Based Annual contracts",

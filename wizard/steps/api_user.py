@@ -10,7 +10,7 @@ from django import forms
 
 from wizard.facts import API_USER_HELP_URL, SUGGESTED_LEVEL_NAME, VENDOR_NAME
 from wizard.steps.base import ChecklistItem, Facts, Instruction, Section, Step
-from wizard.steps.forms import StepForm
+from wizard.steps.forms import StepForm, answer_field
 from wizard.steps.rules import unmet
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
@@ -19,12 +19,15 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 class ApiUserForm(StepForm):
     answer_fields = ()  # username and Secret are stored through services.credentials_save
 
-    username = forms.CharField(
-        required=False,
-        max_length=254,
-        label="API user Username",
-        help_text="As Autotask generated it, e.g. ab1cdef2ghijk3l@yourcompany.com",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    # The Username as the page showed it goes along (answer_field), as for every answer.
+    username = answer_field(
+        forms.CharField(
+            required=False,
+            max_length=254,
+            label="API user Username",
+            help_text="As Autotask generated it, e.g. ab1cdef2ghijk3l@yourcompany.com",
+            widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        )
     )
     secret = forms.CharField(
         required=False,
@@ -37,6 +40,10 @@ class ApiUserForm(StepForm):
             attrs={"autocomplete": "new-password", "aria-describedby": "secret-note"},
         ),
     )
+
+    # An opaque stamp of the credentials stored when the page was made (never the Secret): a
+    # new Secret from a page older than a colleague's save is refused (services).
+    credentials_stamp = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def clean_username(self) -> str:
         value: str = self.cleaned_data.get("username", "").strip()

@@ -104,6 +104,8 @@ class Step:
     # A list answer the step builds row by row (e.g. its customers), and the key of a row.
     list_field: str = ""
     list_key: str = "contract_id"
+    # The list's heading on the page (and in a conflict box).
+    list_label: str = ""
     # Its checks read Autotask's dates, which only make sense in the tenant's time zone.
     reads_dates: bool = False
     # A summary step: it cannot be done while an earlier step is open.

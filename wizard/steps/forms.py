@@ -50,6 +50,42 @@ class StepForm(forms.Form):
         """The value the page showed for ``name`` (its hidden initial), before any edit."""
         return str(self.data.get(self.add_initial_prefix(name), ""))
 
+    def shown_or_none(self, name: str) -> str | None:
+        """As shown(), but None when the request did not carry what the page showed."""
+        key = self.add_initial_prefix(name)
+        return str(self.data[key]) if key in self.data else None
+
+    def conflict_rows(self, fields: dict[str, Any]) -> list[tuple[str, str]]:
+        """EditConflict.fields as the person reads them: (the form's label, the stored value
+        as the form words it), e.g. ("When should Billing Sync start?", "Next invoice")."""
+        return [self._conflict_row(name, value) for name, value in fields.items()]
+
+    def _conflict_row(self, name: str, value: Any) -> tuple[str, str]:
+        if name == "secret":
+            return (str(self.fields["secret"].label), "new credentials were saved (not shown)")
+        prefix, _, item_id = name.partition(":")
+        if item_id and prefix == self.step.list_field:
+            caption = self.step.list_label or "Rows"
+            if not value:
+                return (caption, "removed")
+            return (caption, row_label(value))
+        field = self.fields.get(name)
+        if field is None:
+            return (name.replace("_", " ").capitalize(), str(value or "(empty)"))
+        shown = str(value or "")
+        choices = getattr(field, "choices", None)
+        if choices is not None:
+            shown = str(dict(choices).get(shown, shown))
+        return (str(field.label), shown or "(empty)")
+
+
+def row_label(row: dict[str, Any]) -> str:
+    """A contract row as the table shows it: "Tailspin #103 / Support 2026 #2003"."""
+    return (
+        f"{row.get('company_name') or 'Company'} #{row.get('company_id')} / "
+        f"{row.get('contract_name') or 'Contract'} #{row.get('contract_id')}"
+    )
+
 
 def answer_field(field: forms.Field) -> forms.Field:
     field.show_hidden_initial = True
@@ -63,6 +99,10 @@ class ContractRowMixin(forms.Form):
     add_contract_id = forms.IntegerField(
         required=False, min_value=1, max_value=MAX_ID, label="Autotask contract ID"
     )
+
+    # The rows as the page showed them (services.rows_stamp): adding or removing a row a
+    # colleague changed since is refused instead of overwriting it.
+    rows_shown = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
 
     # Labels for the table only, filled by the picker; checks always read Autotask by id.
     add_company_name = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)

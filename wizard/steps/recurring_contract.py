@@ -73,6 +73,7 @@ STEP = Step(
     form=RecurringContractForm,
     blockers=blockers,
     list_field="customers",
+    list_label="Customers to sync and their Recurring Service contracts",
     nothing_to_verify=nothing_to_verify,
     reads_dates=True,
     title="Recurring Service contracts",

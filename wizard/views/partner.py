@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
@@ -87,7 +88,66 @@ def _initial(step: steps.Step, overview: selectors.WizardOverview) -> dict[str, 
         initial["username"] = overview.credential_username
     if "time_zone" in fields:
         initial["time_zone"] = overview.tenant.time_zone
+    if "credentials_stamp" in fields:
+        initial["credentials_stamp"] = selectors.credentials_stamp(overview.tenant)
+    if "rows_shown" in fields and step.list_field:
+        rows = progress.answers.get(step.list_field) or []
+        initial["rows_shown"] = services.rows_stamp(rows, step.list_key)
     return initial
+
+
+def _rebased(step: steps.Step, form: StepForm, tenant: Tenant) -> StepForm:
+    """The person's form again after an EditConflict: what they entered stays, and what the
+    page "showed" becomes what is stored now, so that saving again keeps their values."""
+    data = form.data.copy()  # type: ignore[attr-defined]
+    data.pop("secret", None)  # never sent back to the page
+    initial = _initial(step, selectors.wizard_overview(tenant))
+    for name, field in form.fields.items():
+        if field.show_hidden_initial:
+            data[form.add_initial_prefix(name)] = initial.get(name) or ""
+    for name in ("checklist_shown", "rows_shown", "credentials_stamp"):
+        if name in form.fields:
+            data[name] = initial.get(name) or ""
+    rebased = form_class_for(step)(data, step=step, branch=form.branch_key)
+    rebased.is_valid()
+    return rebased
+
+
+# Seconds between a step page's checks for colleagues' changes: quick while a verification
+# runs (its results should appear soon after it ends), relaxed otherwise.
+LIVE_EVERY = 10
+LIVE_EVERY_RUNNING = 2
+
+
+def _results_version(current: selectors.StepView) -> str:
+    """What the verification section shows: the last run, and whether one is running."""
+    verified = current.progress.verified_at
+    return f"{selectors.version_of(verified)}-{int(current.running)}"
+
+
+def _live_context(
+    tenant: Tenant, step: steps.Step, overview: selectors.WizardOverview
+) -> dict[str, Any]:
+    """What the parts that follow colleagues' changes need (nav, status, checklist,
+    verification, and the poller itself), from the stored state."""
+    current = overview.get(step.key)
+    ticked = set(current.progress.checklist)
+    branch = step.branch_of(current.progress.answers)
+    return {
+        "tenant": tenant,
+        "overview": overview,
+        "current": current,
+        "step": step,
+        "checklist_rows": [(i, i.id in ticked) for i in step.checklist_for(branch)],
+        "checklist_shown": ",".join(current.progress.checklist),
+        "time_zone": tenant.time_zone,
+        "shows_dates": step.reads_dates,
+        "results": _grouped(current.progress.check_results),
+        "running": current.running,
+        "live_version": overview.version,
+        "results_version": _results_version(current),
+        "live_every": LIVE_EVERY_RUNNING if current.running else LIVE_EVERY,
+    }
 
 
 def _grouped(stored: list[dict[str, Any]]) -> list[tuple[str, str, list[CheckResult]]]:
@@ -102,13 +162,21 @@ def _grouped(stored: list[dict[str, Any]]) -> list[tuple[str, str, list[CheckRes
 
 
 def _picker(
-    request: HtmxHttpRequest, tenant: Tenant, step: steps.Step, has_credentials: bool
+    request: HtmxHttpRequest, tenant: Tenant, step: steps.Step, overview: selectors.WizardOverview
 ) -> dict[str, Any] | None:
     """Company search and contract list from Autotask, for the contract steps."""
-    if not step.list_field or not has_credentials:
+    if not step.list_field or not overview.has_credentials:
         return None
     query = request.GET.get("q", "")[:100]
-    picker: dict[str, Any] = {"q": query, "companies": None, "contracts": None, "error": ""}
+    rows = overview.get(step.key).progress.answers.get(step.list_field) or []
+    picker: dict[str, Any] = {
+        "q": query,
+        "companies": None,
+        "contracts": None,
+        "error": "",
+        # Each "Choose" carries the rows as listed now (a colleague's row is not replaced).
+        "rows_shown": services.rows_stamp(rows, step.list_key),
+    }
     try:
         if "q" in request.GET:
             after = _int(request.GET.get("after"))
@@ -140,7 +208,7 @@ def _render_step(
     step: steps.Step,
     form: StepForm | None = None,
     *,
-    conflict: dict[str, Any] | None = None,
+    conflict: list[tuple[str, str]] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     overview = selectors.wizard_overview(tenant)
@@ -163,12 +231,9 @@ def _render_step(
         shown = ",".join(current.progress.checklist)
     checklist_rows = [(item, item.id in ticked) for item in step.checklist_for(form.branch_key)]
     context = {
+        **_live_context(tenant, step, overview),
         "checklist_rows": checklist_rows,
         "checklist_shown": shown,
-        "tenant": tenant,
-        "overview": overview,
-        "current": current,
-        "step": step,
         "branch": branch,
         "sections": step.sections_for(branch) if branch else step.sections,
         "form": form,
@@ -176,10 +241,7 @@ def _render_step(
         "previous": steps.previous_step(step.key),
         "next": steps.next_step(step.key),
         "first_usage": first_usage,
-        "time_zone": tenant.time_zone,
-        "shows_dates": step.reads_dates,
-        "results": _grouped(current.progress.check_results),
-        "picker": _picker(request, tenant, step, overview.has_credentials),
+        "picker": _picker(request, tenant, step, overview),
         "reset_notice": selectors.reset_notice(tenant),
     }
     if request.htmx:
@@ -215,14 +277,11 @@ def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
             submission=_submission(step, form, action),
         )
     except services.EditConflict as e:
+        # Nothing was stored, and no "Saved.": re-show the person's own values, with what
+        # colleagues stored as the new baseline, and what they stored in the form's words.
         messages.warning(request, e.message)
-        # Re-show the user's own values, with the colleague's now stored as the new baseline.
-        data = request.POST.copy()
-        for name, value in e.fields.items():
-            data[form.add_initial_prefix(name)] = value or ""
-        form = form_class_for(step)(data, step=step, branch=branch)
-        form.is_valid()
-        return _render_step(request, tenant, step, form, conflict=e.fields)
+        form = _rebased(step, form, tenant)
+        return _render_step(request, tenant, step, form, conflict=form.conflict_rows(e.fields))
 
     target: steps.Step = step
     if action == "next":
@@ -231,7 +290,30 @@ def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
         target = steps.previous_step(step.key) or step
     else:
         messages.success(request, "Saved.")
+        kept = _colleagues_ticks_kept(tenant, step, form)
+        if kept:
+            messages.info(
+                request,
+                "A colleague changed the checklist after you opened this page, and their change "
+                "is kept: " + "; ".join(kept) + ". Change it again if it should be otherwise.",
+            )
     return redirect(_step_url(tenant, target.key))
+
+
+def _colleagues_ticks_kept(tenant: Tenant, step: steps.Step, form: StepForm) -> list[str]:
+    """Items the saved form showed one way and that are stored the other way now.
+
+    A save applies only the ticks the person changed, so such an item is one a colleague
+    changed after the page was opened: it is kept, and said, rather than left to be noticed."""
+    if "checklist_shown" not in form.data:
+        return []
+    sent = set(form.cleaned_data.get("checklist", []))
+    stored = set(selectors.step_checklist(tenant, step.key))
+    return [
+        f"\u201c{item.text}\u201d is {'ticked' if item.id in stored else 'not ticked'}"
+        for item in step.checklist_for(form.branch_key)
+        if (item.id in sent) != (item.id in stored)
+    ]
 
 
 def _submission(step: steps.Step, form: StepForm, action: str) -> services.Submission:
@@ -240,6 +322,9 @@ def _submission(step: steps.Step, form: StepForm, action: str) -> services.Submi
     changes, seen = form.answer_changes()
     data = form.cleaned_data
     new_row = getattr(form, "new_row", lambda: None)()
+    # Only a Username the person changed is sent: an unchanged one from an old page would
+    # otherwise overwrite a colleague's.
+    username_changed = "username" in form.fields and "username" in form.changed_data
     return services.Submission(
         changes=changes,
         seen=seen,
@@ -250,10 +335,17 @@ def _submission(step: steps.Step, form: StepForm, action: str) -> services.Submi
             if "time_zone" in form.changed_data
             else None
         ),
-        username=data.get("username") if "username" in form.fields else None,
+        username=data.get("username") if username_changed else None,
+        username_seen=form.shown_or_none("username") if username_changed else None,
         secret=data.get("secret"),
+        credentials_stamp=data.get("credentials_stamp") or None,
         new_row=new_row,
         remove=action.removeprefix("remove:") if action.startswith("remove:") else None,
+        rows_seen=(
+            services.parse_rows_stamp(str(form.data["rows_shown"]))
+            if "rows_shown" in form.fields and "rows_shown" in form.data
+            else None
+        ),
     )
 
 
@@ -276,11 +368,28 @@ def checklist_toggle(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -
     if not request.htmx:
         return redirect(_step_url(tenant, step.key))
     overview = selectors.wizard_overview(tenant)
-    return render(
-        request,
-        "wizard/step.html#oob",
-        {"tenant": tenant, "overview": overview, "current": overview.get(step.key), "step": step},
-    )
+    # The checklist comes back too, with the ticks as stored, so the form's record of what
+    # the page shows stays true (a later Save then changes only what the person changes).
+    return render(request, "wizard/step.html#oob", _live_context(tenant, step, overview))
+
+
+@login_required
+@never_cache
+@require_GET
+def live(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+    """What changed since the page was made (``?v=``, selectors.live_version), for htmx
+    polling: 204 when nothing did; else the state, checklist, results and navigation, each
+    swapped in place (hx-swap-oob). The form's inputs are never sent: what someone is typing
+    stays as it is."""
+    tenant, step = _member_step(request, code, step_key)
+    if not request.htmx:
+        return redirect(_step_url(tenant, step.key))
+    if request.GET.get("v", "") == selectors.live_version(tenant):
+        return HttpResponse(status=204)
+    overview = selectors.wizard_overview(tenant)
+    context = _live_context(tenant, step, overview)
+    context["results_changed"] = request.GET.get("r", "") != context["results_version"]
+    return render(request, "wizard/step.html#live", context)
 
 
 @login_required
@@ -312,8 +421,10 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
     tenant, step = _member_step(request, code, step_key, having="verifies")
     try:
         outcome = services.step_verify(tenant=tenant, step_key=step.key, user=request.user)
-    except services.VerificationInProgress as e:
-        messages.info(request, e.message)
+    except services.VerificationInProgress:
+        # The page itself says so, in the results' place, while the run lasts; the results
+        # replace the notice when they arrive (the live updates, or a reload without JS).
+        pass
     except UserFacingError as e:
         messages.error(request, e.message)
     else:
@@ -350,7 +461,7 @@ def picker(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
         {
             "tenant": tenant,
             "step": step,
-            "picker": _picker(request, tenant, step, overview.has_credentials),
+            "picker": _picker(request, tenant, step, overview),
         },
     )
 
