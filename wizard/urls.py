@@ -16,4 +16,5 @@ urlpatterns = [
     path("t/<uuid:code>/<slug:step_key>/unskip/", partner.unskip, name="unskip"),
     path("t/<uuid:code>/<slug:step_key>/verify/", partner.verify, name="verify"),
     path("t/<uuid:code>/<slug:step_key>/picker/", partner.picker, name="picker"),
+    path("t/<uuid:code>/<slug:step_key>/rows/", partner.rows, name="rows"),
 ]

@@ -104,6 +104,11 @@ class Step:
     # A list answer the step builds row by row (e.g. its customers), and the key of a row.
     list_field: str = ""
     list_key: str = "contract_id"
+    # Other row fields that may appear only once in the list (one contract per customer):
+    # adding a row that repeats one asks whether to replace the listed row.
+    list_unique_by: tuple[str, ...] = ()
+    # The list's caption on the page ("Customers added").
+    list_caption: str = "Added so far"
     # Its checks read Autotask's dates, which only make sense in the tenant's time zone.
     reads_dates: bool = False
     # A summary step: it cannot be done while an earlier step is open.

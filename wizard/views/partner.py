@@ -11,8 +11,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,12 +25,16 @@ from wizard.autotask import AutotaskError, Busy, DeadlineExceeded, TimedOut
 from wizard.checks import CheckResult, CheckStatus
 from wizard.errors import UserFacingError
 from wizard.forms import form_class_for
-from wizard.models import Tenant
-from wizard.steps.forms import StepForm
+from wizard.models import StepState, Tenant
+from wizard.steps.forms import StepForm, row_action
 from wizard.views._types import HtmxHttpRequest
 
 # Result errors that mean Autotask did not answer before the page had to (not a verdict).
 LATE = frozenset((DeadlineExceeded.code, Busy.code, TimedOut.code))
+# The tag of a message shown next to the Verify button (where the person clicked), not on top.
+NEAR_VERIFY = "near-verify"
+# Where the list of customers (and the picker) sits: row actions come back here.
+ROWS_ANCHOR = "#customers"
 
 
 def _member_step(
@@ -140,6 +146,7 @@ def _render_step(
     form: StepForm | None = None,
     *,
     conflict: dict[str, Any] | None = None,
+    collision: services.RowCollision | None = None,
     status: int = 200,
 ) -> HttpResponse:
     overview = selectors.wizard_overview(tenant)
@@ -161,7 +168,13 @@ def _render_step(
         ticked = set(current.progress.checklist)
         shown = ",".join(current.progress.checklist)
     checklist_rows = [(item, item.id in ticked) for item in step.checklist_for(form.branch_key)]
+    stored = list(get_messages(request))
     context = {
+        # Verify's own errors go next to its button; everything else on top of the panel.
+        "messages": [m for m in stored if NEAR_VERIFY not in m.extra_tags.split()],
+        "verify_messages": [m for m in stored if NEAR_VERIFY in m.extra_tags.split()],
+        "collision": collision,
+        "rows": current.progress.answers.get(step.list_field) if step.list_field else None,
         "checklist_rows": checklist_rows,
         "checklist_shown": shown,
         "tenant": tenant,
@@ -205,13 +218,14 @@ def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
         return _render_step(request, tenant, step, form)
 
     action = request.POST.get("action", "save")
+    submission = _submission(step, form, action, request.POST)
     try:
         services.step_submit(
-            tenant=tenant,
-            step_key=step.key,
-            user=request.user,
-            submission=_submission(step, form, action),
+            tenant=tenant, step_key=step.key, user=request.user, submission=submission
         )
+    except services.RowCollision as e:
+        # Nothing stored: the same form comes back, asking Replace or Keep.
+        return _render_step(request, tenant, step, form, collision=e)
     except services.EditConflict as e:
         messages.warning(request, e.message)
         # Re-show the user's own values, with the colleague's now stored as the new baseline.
@@ -224,20 +238,68 @@ def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
 
     target: steps.Step = step
     if action == "next":
+        if selectors.wizard_overview(tenant).get(step.key).state == StepState.NOT_STARTED:
+            # "Save and continue" with nothing answered must not move on silently.
+            if not step.optional:
+                return _nothing_answered(request, tenant, step, form)
+            messages.info(
+                request,
+                f"You left “{step.title}” for later: nothing was answered there. Come back to "
+                "it any time, or skip it if it does not apply to you.",
+            )
         target = steps.next_step(step.key) or step
     elif action == "back":
         target = steps.previous_step(step.key) or step
     else:
-        messages.success(request, "Saved.")
-    return redirect(_step_url(tenant, target.key))
+        messages.success(request, _saved_text(submission, action))
+    url = _step_url(tenant, target.key)
+    if target is step and (submission.new_row or submission.remove or action == "keep"):
+        # Back where the person clicked (the list), with the picker as it was (no JavaScript).
+        query = request.GET.urlencode()
+        url += (f"?{query}" if query else "") + ROWS_ANCHOR
+    return redirect(url)
 
 
-def _submission(step: steps.Step, form: StepForm, action: str) -> services.Submission:
+def _nothing_answered(
+    request: HtmxHttpRequest, tenant: Tenant, step: steps.Step, form: StepForm
+) -> HttpResponse:
+    """The form again, saying what the step needs before the wizard can move on."""
+    overview = selectors.wizard_overview(tenant)
+    needed = " ".join(overview.get(step.key).evaluation.blockers[:1])
+    form.add_error(
+        None,
+        f"This step needs an answer before you continue. {needed}".strip(),
+    )
+    return _render_step(request, tenant, step, form)
+
+
+def _row_label(row: dict[str, Any]) -> str:
+    company = row.get("company_name") or "Company"
+    contract = row.get("contract_name") or "contract"
+    return f"{company} #{row['company_id']} with {contract} #{row['contract_id']}"
+
+
+def _saved_text(submission: services.Submission, action: str) -> str:
+    """What this save did to the list, in words (never only "Saved." after a replace)."""
+    if submission.new_row:
+        verb = "Replaced the listed row with" if submission.replace_row else "Added"
+        return f"Saved. {verb} {_row_label(submission.new_row)}."
+    if submission.remove:
+        return f"Saved. Removed contract #{submission.remove}."
+    if action == "keep":
+        return "Saved. Kept the row already listed; nothing was added."
+    return "Saved."
+
+
+def _submission(step: steps.Step, form: StepForm, action: str, post: Any) -> services.Submission:
     """What the form carried, for services.step_submit to save in one transaction."""
     ticked, unticked = form.checklist_changes()
     changes, seen = form.answer_changes()
     data = form.cleaned_data
-    new_row = getattr(form, "new_row", lambda: None)()
+    # A picker's Choose or a "Replace" answer carries its row; "Keep" drops the typed one.
+    new_row, replace_row = row_action(action, post)
+    if new_row is None and action != "keep":
+        new_row = getattr(form, "new_row", lambda: None)()
     return services.Submission(
         changes=changes,
         seen=seen,
@@ -250,7 +312,8 @@ def _submission(step: steps.Step, form: StepForm, action: str) -> services.Submi
         ),
         username=data.get("username") if "username" in form.fields else None,
         secret=data.get("secret"),
-        new_row=new_row,
+        new_row=new_row if step.list_field else None,
+        replace_row=replace_row,
         remove=action.removeprefix("remove:") if action.startswith("remove:") else None,
     )
 
@@ -313,7 +376,8 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
     except services.VerificationInProgress as e:
         messages.info(request, e.message)
     except UserFacingError as e:
-        messages.error(request, e.message)
+        # Paused, nothing to verify, no credentials: said where the person clicked.
+        messages.error(request, e.message, extra_tags=NEAR_VERIFY)
     else:
         statuses = [r["status"] for r in outcome.results]
         summary = ", ".join(s.counted(statuses.count(s)) for s in CheckStatus if s in statuses)
@@ -337,17 +401,71 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
 @login_required
 @require_GET
 def picker(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
-    """The company/contract picker alone (htmx search-as-you-type)."""
+    """The picker's results alone (htmx search-as-you-type, a company's contracts)."""
     tenant, step = _member_step(request, code, step_key, having="list_field")
     if not request.htmx:
-        return redirect(f"{_step_url(tenant, step.key)}?{request.GET.urlencode()}")
+        return redirect(f"{_step_url(tenant, step.key)}?{request.GET.urlencode()}{ROWS_ANCHOR}")
     overview = selectors.wizard_overview(tenant)
     return render(
         request,
-        "wizard/inputs/_picker.html",
+        "wizard/inputs/_picker.html#results",
         {
             "tenant": tenant,
             "step": step,
             "picker": _picker(request, tenant, step, overview.has_credentials),
         },
     )
+
+
+@login_required
+@require_POST
+def rows(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+    """Add (Choose, Replace), keep or remove one row of the step's list, and answer with the
+    list alone (htmx): the rest of the form, unsaved choices included, stays as it is.
+
+    Without JavaScript these buttons submit the step form instead; a plain POST here still
+    works and returns to the list.
+    """
+    tenant, step = _member_step(request, code, step_key, having="list_field")
+    action = request.POST.get("action", "")
+    row, replace = row_action(action, request.POST)
+    submission = services.Submission(
+        new_row=row,
+        replace_row=replace,
+        remove=action.removeprefix("remove:") if action.startswith("remove:") else None,
+    )
+    collision: services.RowCollision | None = None
+    text = ""
+    try:
+        if row is not None or submission.remove:
+            services.step_submit(
+                tenant=tenant, step_key=step.key, user=request.user, submission=submission
+            )
+        if row is not None or submission.remove or action == "keep":
+            text = _saved_text(submission, action).removeprefix("Saved. ")
+    except services.RowCollision as e:
+        collision = e
+        text = e.message
+    if not request.htmx:
+        if collision is not None:
+            messages.warning(request, collision.message)
+        elif text:
+            messages.success(request, text)
+        return redirect(_step_url(tenant, step.key) + ROWS_ANCHOR)
+    overview = selectors.wizard_overview(tenant)
+    current = overview.get(step.key)
+    context = {
+        "tenant": tenant,
+        "overview": overview,
+        "current": current,
+        "step": step,
+        "rows": current.progress.answers.get(step.list_field),
+        "collision": collision,
+        "rows_status": text,
+        "oob": True,
+    }
+    # The list, what happened (into the live region), and the step's state and navigation.
+    html = render_to_string("wizard/inputs/_contract_rows.html#rows", context, request)
+    html += render_to_string("wizard/inputs/_contract_rows.html#status", context, request)
+    html += render_to_string("wizard/step.html#oob", context, request)
+    return HttpResponse(html)
