@@ -92,9 +92,7 @@ def test_a_new_username_gets_one_attempt_too(settings, owner_client, tenant) -> 
     assert tenant.auth_failures == 1  # one more refusal pauses again
 
 
-def test_the_pause_message_sits_by_the_verify_button_in_a_live_region(
-    owner_client, tenant
-) -> None:
+def test_the_pause_message_sits_by_the_verify_button_in_a_live_region(owner_client, tenant) -> None:
     paused(owner_client, tenant)
     for r in (verify(owner_client, tenant), verify(owner_client, tenant, **HX)):
         html = r.content.decode()

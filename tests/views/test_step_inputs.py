@@ -326,3 +326,19 @@ def test_api_user_secret_is_never_shown(owner_client, tenant) -> None:
     fill_in(tenant, secret=SANDBOX_SECRET)
     html = owner_client.get(url(tenant, "recurring-contract")).content.decode()
     assert SANDBOX_SECRET not in html
+
+
+def test_a_verification_names_the_hand_typed_rows(owner_client, tenant) -> None:
+    recurring(tenant, ((103, 2003), (106, 2006)))
+    before = StepProgress.objects.get(tenant=tenant, step_key="recurring-contract")
+    assert "company_name" not in before.answers["customers"][0]
+    owner_client.post(url(tenant, "recurring-contract", "verify"))
+    progress = StepProgress.objects.get(tenant=tenant, step_key="recurring-contract")
+    names = [(r["company_name"], r["contract_name"]) for r in progress.answers["customers"]]
+    assert names == [
+        ("Tailspin Toys", "Tailspin - Microsoft 365"),
+        ("Wingtip Toys", "Wingtip - Cloud Services"),
+    ]
+    assert progress.check_results  # the names are labels: the results stay
+    html = owner_client.get(url(tenant, "recurring-contract")).content.decode()
+    assert "Company #" not in html and 'Tailspin Toys <span class="muted">#103</span>' in html

@@ -134,13 +134,17 @@ def list_names_fill(
     tenant: Tenant,
     companies: dict[int, str] | None = None,
     contracts: dict[int, str] | None = None,
+    by_contract: dict[int, str] | None = None,
 ) -> None:
     """Fill in the names Autotask gave the listed rows' ids (hand-typed rows have none).
 
     Names are labels only (the checks read Autotask by id), so the results stay: this is no
     change of the answers, and it is not audited. Only empty or outdated names change.
+    ``by_contract`` names the company of the row holding that contract (a verification reads
+    a contract's company by the row's id, whatever other rows hold).
     """
     companies, contracts = companies or {}, contracts or {}
+    by_contract = by_contract or {}
     list_steps = [s for s in steps.REGISTRY if s.list_field]
     with transaction.atomic():
         for progress in StepProgress.objects.select_for_update().filter(
@@ -150,6 +154,10 @@ def list_names_fill(
             rows = progress.answers.get(field_name) or []
             changed = False
             for row in rows:
+                company = by_contract.get(_as_int(row.get("contract_id")) or 0)
+                if company and row.get("company_name") != company:
+                    row["company_name"] = company
+                    changed = True
                 for names, id_key, name_key in (
                     (companies, "company_id", "company_name"),
                     (contracts, "contract_id", "contract_name"),
