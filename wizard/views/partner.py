@@ -463,9 +463,16 @@ def rows(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
         "collision": collision,
         "rows_status": text,
         "oob": True,
+        # For the verification section: a changed list clears the results it held.
+        "shows_dates": step.reads_dates,
+        "time_zone": tenant.time_zone,
+        "results": _grouped(current.progress.check_results),
     }
-    # The list, what happened (into the live region), and the step's state and navigation.
+    # The list, what happened (into the live region), the step's state and navigation, and
+    # its verification (results cleared by the change).
     html = render_to_string("wizard/inputs/_contract_rows.html#rows", context, request)
     html += render_to_string("wizard/inputs/_contract_rows.html#status", context, request)
     html += render_to_string("wizard/step.html#oob", context, request)
+    if step.verifies:
+        html += render_to_string("wizard/step.html#verification", context, request)
     return HttpResponse(html)
