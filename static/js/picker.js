@@ -18,7 +18,7 @@
       target = document.querySelector("#picker-results button[data-rows-action]");
     } else if (triggeredBy(event, "data-rows-action")) {
       target =
-        document.querySelector("#list-rows [data-focus-first]") ||
+        document.querySelector("#row-question [data-focus-first]") ||
         document.getElementById("rows-status");
     }
     if (target && document.activeElement !== target) {

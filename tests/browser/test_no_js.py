@@ -110,7 +110,8 @@ def test_recurring_contract_step_without_javascript(
     page.get_by_label(NEXT).check()
     click_and_load(page, "Choose contract 2003")
     assert "#customers" in page.url and "company=103" in page.url
-    expect(page.locator(".messages")).to_contain_text(
+    # Said where the person clicked (the page came back there), not on top.
+    expect(page.locator("#rows-status")).to_contain_text(
         "Added Tailspin Toys #103 with Tailspin - Microsoft 365 #2003."
     )
     rows = page.locator("#list-rows tbody tr")
@@ -125,11 +126,11 @@ def test_recurring_contract_step_without_javascript(
     page.get_by_label("Autotask company ID").fill("103")
     page.get_by_label("Autotask contract ID").fill("2014")
     click_and_load(page, "Add")
-    expect(page.locator("#list-rows .collision")).to_contain_text(
+    expect(page.locator("#row-question .collision")).to_contain_text(
         "Tailspin Toys (#103) is already listed with contract #2003 (Tailspin - Microsoft 365)."
     )
     click_and_load(page, "Keep contract #2003")
-    expect(page.locator(".messages")).to_contain_text("Kept the row already listed")
+    expect(page.locator("#rows-status")).to_contain_text("Kept the row already listed")
     expect(rows).to_have_count(1)
 
     # Tick the checklist, save, verify: the step is done.

@@ -33,8 +33,10 @@ from wizard.views._types import HtmxHttpRequest
 LATE = frozenset((DeadlineExceeded.code, Busy.code, TimedOut.code))
 # The tag of a message shown next to the Verify button (where the person clicked), not on top.
 NEAR_VERIFY = "near-verify"
-# Where the list of customers (and the picker) sits: row actions come back here.
+# Where the list of customers (and the picker) sits: row actions come back here, and say
+# what they did there (the message tag), below the picker's Choose buttons.
 ROWS_ANCHOR = "#customers"
+NEAR_ROWS = "near-rows"
 
 
 def _member_step(
@@ -171,8 +173,9 @@ def _render_step(
     stored = list(get_messages(request))
     context = {
         # Verify's own errors go next to its button; everything else on top of the panel.
-        "messages": [m for m in stored if NEAR_VERIFY not in m.extra_tags.split()],
-        "verify_messages": [m for m in stored if NEAR_VERIFY in m.extra_tags.split()],
+        "messages": [m for m in stored if not {NEAR_VERIFY, NEAR_ROWS} & set(m.tags.split())],
+        "verify_messages": [m for m in stored if NEAR_VERIFY in m.tags.split()],
+        "rows_status": " ".join(str(m) for m in stored if NEAR_ROWS in m.tags.split()),
         "collision": collision,
         "list_rows": current.progress.answers.get(step.list_field) if step.list_field else None,
         "checklist_rows": checklist_rows,
@@ -250,6 +253,8 @@ def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
         target = steps.next_step(step.key) or step
     elif action == "back":
         target = steps.previous_step(step.key) or step
+    elif submission.new_row or submission.remove or action == "keep":
+        messages.success(request, _saved_text(submission, action), extra_tags=NEAR_ROWS)
     else:
         messages.success(request, _saved_text(submission, action))
     url = _step_url(tenant, target.key)
@@ -448,9 +453,9 @@ def rows(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
         text = e.message
     if not request.htmx:
         if collision is not None:
-            messages.warning(request, collision.message)
+            messages.warning(request, collision.message, extra_tags=NEAR_ROWS)
         elif text:
-            messages.success(request, text)
+            messages.success(request, text, extra_tags=NEAR_ROWS)
         return redirect(_step_url(tenant, step.key) + ROWS_ANCHOR)
     overview = selectors.wizard_overview(tenant)
     current = overview.get(step.key)
@@ -472,6 +477,7 @@ def rows(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
     # its verification (results cleared by the change).
     html = render_to_string("wizard/inputs/_contract_rows.html#rows", context, request)
     html += render_to_string("wizard/inputs/_contract_rows.html#status", context, request)
+    html += render_to_string("wizard/inputs/_contract_rows.html#question", context, request)
     html += render_to_string("wizard/step.html#oob", context, request)
     if step.verifies:
         html += render_to_string("wizard/step.html#verification", context, request)
