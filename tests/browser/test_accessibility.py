@@ -8,16 +8,19 @@ script, so these contexts (and only these) bypass the CSP.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page
 
 from tests.browser.conftest import AXE_PATH, NO_AXE, login, unavailable
 from wizard import services, steps
 from wizard.models import Tenant
+from wizard.sandbox import SANDBOX_SECRET
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +35,11 @@ KNOWN_BROKEN_REFERENCES: dict[str, str] = {}
 # Staff pages, seen by an admin (who also gets the reset buttons); "reset-error" is the
 # confirmation sent back with a reason of only spaces.
 STAFF_PAGES = ["manage", "manage-tenant", "reset-confirm", "reset-error"]
-PAGES = ["login", *steps.STEP_KEYS, "team", *STAFF_PAGES]
+# States of the step pages that only a search or a click shows (issue 14): the picker with a
+# company's contracts, the question when a typed row repeats a listed company, and the pause
+# notice next to the Verify button.
+STATE_PAGES = ["picker", "row-question", "verify-paused"]
+PAGES = ["login", *steps.STEP_KEYS, "team", *STAFF_PAGES, *STATE_PAGES]
 
 # Every id that an ARIA relation or a <label for> names must exist (axe only flags a missing
 # aria-describedby target as "needs review", not as a violation).
@@ -159,7 +166,12 @@ def pages(known: dict[str, str]) -> list[Any]:
     ]
 
 
-def open_page(page: Page, live_server: Any, tenant: Tenant, page_name: str) -> None:
+def open_page(
+    page: Page, live_server: Any, tenant: Tenant, page_name: str, request: pytest.FixtureRequest
+) -> None:
+    if page_name in STATE_PAGES:
+        open_state_page(page, live_server, tenant, page_name, request)
+        return
     if page_name == "login":
         page.goto("/accounts/login/")
         return
@@ -173,6 +185,36 @@ def open_page(page: Page, live_server: Any, tenant: Tenant, page_name: str) -> N
         return
     page.goto(f"/t/{tenant.code}/{page_name}/")
     assert page.locator("#step-title").inner_text() == steps.STEPS_BY_KEY[page_name].title
+
+
+def open_state_page(
+    page: Page, live_server: Any, tenant: Tenant, page_name: str, request: pytest.FixtureRequest
+) -> None:
+    request.getfixturevalue("autotask_sandbox")
+    services.credentials_save(
+        tenant=tenant, user=None, username="healthy@sandbox.example", secret=SANDBOX_SECRET
+    )
+    login(page, live_server, "owner")
+    if page_name == "picker":
+        page.goto(
+            f"/t/{tenant.code}/recurring-contract/?q=Tail&company=103&company_name=Tailspin+Toys"
+        )
+        assert page.locator("#picker table caption").inner_text().startswith("Contracts of")
+        return
+    if page_name == "row-question":
+        page.goto(f"/t/{tenant.code}/recurring-contract/")
+        page.get_by_label("Autotask company ID").fill("101")
+        page.get_by_label("Autotask contract ID").fill("2012")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Add", exact=True).click()
+        assert page.locator("#row-question .collision").count() == 1
+        return
+    Tenant.objects.filter(pk=tenant.pk).update(
+        auth_failures=2, auth_paused_until=timezone.now() + datetime.timedelta(minutes=15)
+    )
+    page.goto(f"/t/{tenant.code}/api-user/")
+    page.locator("#verification").get_by_role("button", name="Verify now").click()
+    page.locator("#verify-feedback .msg").wait_for()
 
 
 def open_staff_page(page: Page, live_server: Any, tenant: Tenant, page_name: str) -> None:
@@ -202,9 +244,10 @@ def test_no_serious_accessibility_violations(
     live_server: Any,
     busy_tenant: Tenant,
     wizard_admin: User,
+    request: pytest.FixtureRequest,
 ) -> None:
     page = new_context(bypass_csp=True).new_page()
-    open_page(page, live_server, busy_tenant, page_name)
+    open_page(page, live_server, busy_tenant, page_name, request)
 
     violations = run_axe(page, axe_source)
     blocking = [v for v in violations if v.get("impact") in BLOCKING]
@@ -219,8 +262,13 @@ def test_no_serious_accessibility_violations(
 
 @pytest.mark.parametrize("page_name", pages(KNOWN_BROKEN_REFERENCES))
 def test_every_id_reference_resolves(
-    page_name: str, page: Page, live_server: Any, busy_tenant: Tenant, wizard_admin: User
+    page_name: str,
+    page: Page,
+    live_server: Any,
+    busy_tenant: Tenant,
+    wizard_admin: User,
+    request: pytest.FixtureRequest,
 ) -> None:
-    open_page(page, live_server, busy_tenant, page_name)
+    open_page(page, live_server, busy_tenant, page_name, request)
     broken: list[str] = page.evaluate(BROKEN_REFERENCES)
     assert not broken, f"id references to nothing on {page_name}:\n" + "\n".join(broken)
