@@ -7,6 +7,8 @@ keyboard alone is enough.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from playwright.sync_api import Page, Request, expect
 
@@ -35,8 +37,11 @@ def wait_focus(page: Page, selector: str) -> None:
     )
 
 
-def stored(tenant) -> dict:
-    return StepProgress.objects.get(tenant=tenant, step_key="recurring-contract").answers
+def stored(tenant) -> dict[str, Any]:
+    answers: dict[str, Any] = StepProgress.objects.get(
+        tenant=tenant, step_key="recurring-contract"
+    ).answers
+    return answers
 
 
 def open_step(page: Page, live_server, tenant, owner) -> list[str]:

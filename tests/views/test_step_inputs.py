@@ -7,6 +7,8 @@ and without JavaScript; 8: "Save and continue" with nothing answered.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.cache import cache
 from django.utils.html import escape
@@ -30,8 +32,9 @@ def url(tenant, key, action="") -> str:
     return f"/t/{tenant.code}/{key}/" + (f"{action}/" if action else "")
 
 
-def answers(tenant, key) -> dict:
-    return StepProgress.objects.get(tenant=tenant, step_key=key).answers
+def answers(tenant, key) -> dict[str, Any]:
+    stored: dict[str, Any] = StepProgress.objects.get(tenant=tenant, step_key=key).answers
+    return stored
 
 
 def customers(tenant) -> list[tuple[int, int]]:

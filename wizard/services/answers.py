@@ -162,7 +162,7 @@ def list_names_fill(
                     (companies, "company_id", "company_name"),
                     (contracts, "contract_id", "contract_name"),
                 ):
-                    name = names.get(_as_int(row.get(id_key)))
+                    name = names.get(_as_int(row.get(id_key)) or 0)
                     if name and row.get(name_key) != name:
                         row[name_key] = name
                         changed = True
