@@ -345,3 +345,8 @@ def test_a_verification_names_the_hand_typed_rows(owner_client, tenant) -> None:
     assert progress.check_results  # the names are labels: the results stay
     html = owner_client.get(url(tenant, "recurring-contract")).content.decode()
     assert "Company #" not in html and 'Tailspin Toys <span class="muted">#103</span>' in html
+
+
+def test_the_rows_view_is_only_for_steps_with_a_list(owner_client, tenant) -> None:
+    r = owner_client.post(url(tenant, "account", "rows"), {"action": "keep"}, **HX)
+    assert r.status_code == 404
