@@ -140,6 +140,8 @@ def test_typing_a_listed_contract_for_another_company_asks_too(owner_client, ten
         "Contract #2003 is already listed, for Company #103. Replace that row with Company "
         "#101, or keep it for Company #103?"
     ) in html
+    assert ">Replace with Company #101</button>" in html
+    assert ">Keep it for Company #103</button>" in html
     assert customers(tenant) == [(103, 2003)]
 
 

@@ -30,16 +30,21 @@ class RowCollision(UserFacingError):
         self.row = row
         self.listed = listed
         old = listed[0]
+        # The question, and the labels of its two buttons.
         if str(old.get("company_id")) == str(row.get("company_id")):
             text = (
                 f"{_company(old)} is already listed with contract {_contract(old)}. Replace it "
                 f"with contract {_contract(row)}, or keep contract {_contract(old)}?"
             )
+            self.replace_label = f"Replace with contract #{row.get('contract_id')}"
+            self.keep_label = f"Keep contract #{old.get('contract_id')}"
         else:
             text = (
                 f"Contract {_contract(old)} is already listed, for {_company(old)}. Replace that "
                 f"row with {_company(row)}, or keep it for {_company(old)}?"
             )
+            self.replace_label = f"Replace with {_company(row)}"
+            self.keep_label = f"Keep it for {_company(old)}"
         super().__init__(text + " Nothing was added yet.")
 
 

@@ -449,8 +449,8 @@ def rows(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
         if row is not None or submission.remove or action == "keep":
             text = _saved_text(submission, action).removeprefix("Saved. ")
     except services.RowCollision as e:
+        # The question itself gets the focus (its group is labelled by it): not said twice.
         collision = e
-        text = e.message
     if not request.htmx:
         if collision is not None:
             messages.warning(request, collision.message, extra_tags=NEAR_ROWS)
