@@ -295,6 +295,27 @@ def test_two_wrong_secrets_pause_credential_tests(settings, owner_client, tenant
     )
     owner_client.post(f"{base}/verify/")
     before = sandbox.request_count("healthy@sandbox.example")
+    # The same refused Secret typed again is not new credentials: the pause holds.
+    owner_client.post(
+        f"{base}/",
+        {
+            "username": "healthy@sandbox.example",
+            "secret": "wrong-2",
+            "checklist_shown": "",
+            "action": "save",
+        },
+    )
+    r = owner_client.post(f"{base}/verify/", follow=True)
+    html = r.content.decode()
+    assert "refused this API user&#x27;s credentials twice in a row" in html
+    assert "Security tab, untick Locked" in html
+    assert sandbox.request_count("healthy@sandbox.example") == before  # nothing sent
+    # The pause also covers the pickers, and says so.
+    r = owner_client.get(
+        f"/t/{tenant.code}/recurring-contract/picker/", {"q": "a"}, HTTP_HX_REQUEST="true"
+    )
+    assert "The customer search is paused" in r.content.decode()
+    # New credentials get one attempt at once; the right Secret works, the counter restarts.
     owner_client.post(
         f"{base}/",
         {
@@ -304,18 +325,6 @@ def test_two_wrong_secrets_pause_credential_tests(settings, owner_client, tenant
             "action": "save",
         },
     )
-    r = owner_client.post(f"{base}/verify/", follow=True)
-    html = r.content.decode()
-    assert "rejected this API user&#x27;s credentials twice in a row" in html
-    assert "Security tab, untick Locked" in html
-    assert sandbox.request_count("healthy@sandbox.example") == before  # nothing sent
-    # The pause also covers the pickers.
-    r = owner_client.get(
-        f"/t/{tenant.code}/recurring-contract/picker/", {"q": "a"}, HTTP_HX_REQUEST="true"
-    )
-    assert "twice in a row" in r.content.decode()
-    # After the pause, the right Secret works and the counter starts again.
-    Tenant.objects.filter(pk=tenant.pk).update(auth_paused_until=None)
     owner_client.post(f"{base}/verify/")
     tenant.refresh_from_db()
     assert tenant.auth_failures == 0

@@ -159,9 +159,10 @@ def test_list_answers_add_replace_and_remove(tenant) -> None:
     services.answer_list_add(**add, item={"company_id": 1, "contract_id": 10})
     services.answer_list_add(**add, item={"company_id": 2, "contract_id": 20})
     services.answer_list_add(**add, item={"company_id": 3, "contract_id": 10})
+    # The new row takes the place of the one it replaces.
     assert progress(tenant, "recurring-contract").answers["customers"] == [
-        {"company_id": 2, "contract_id": 20},
         {"company_id": 3, "contract_id": 10},
+        {"company_id": 2, "contract_id": 20},
     ]
     services.answer_list_remove(
         tenant=tenant,

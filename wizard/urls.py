@@ -24,4 +24,5 @@ urlpatterns = [
     path("t/<uuid:code>/<slug:step_key>/verify/", partner.verify, name="verify"),
     path("t/<uuid:code>/<slug:step_key>/picker/", partner.picker, name="picker"),
     path("t/<uuid:code>/<slug:step_key>/live/", partner.live, name="live"),
+    path("t/<uuid:code>/<slug:step_key>/rows/", partner.rows, name="rows"),
 ]

@@ -118,9 +118,10 @@ def pick_contract(page: Page, search: str, company: str, contract_id: int) -> No
     expect(page.locator("#picker table caption")).to_contain_text(f"Contracts of {company}")
     htmx_idle(page)
     assert_same_document(page)  # the search and the company's contracts came through htmx
-    with page.expect_navigation():
-        page.get_by_role("button", name=f"Choose contract {contract_id}", exact=True).click()
-    expect(page.locator(".messages")).to_contain_text("Saved.")
+    # Choose adds the row in place (htmx): no reload, and it says what it added.
+    page.get_by_role("button", name=f"Choose contract {contract_id}", exact=True).click()
+    expect(page.locator("#rows-status")).to_contain_text(f"Added {company} #")
+    assert_same_document(page)
     rows = page.locator("table.grid:has(caption:text('Customers added')) tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(f"#{contract_id}")

@@ -71,6 +71,7 @@ def urls(code: str) -> list[tuple[str, str, dict[str, str], dict[str, object]]]:
         ("post", f"/t/{code}/security-level/skip/", {}, partner_only),
         ("post", f"/t/{code}/security-level/unskip/", {}, partner_only),
         ("post", f"/t/{code}/api-user/verify/", {}, partner_only),
+        ("post", f"/t/{code}/recurring-contract/rows/", {"action": "keep"}, partner_only),
         ("get", "/manage/", {}, staff_any),
         ("get", "/manage/export.csv", {}, staff_any),
         ("get", "/api/v1/tenants/", {}, staff_any),

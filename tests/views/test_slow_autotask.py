@@ -93,7 +93,8 @@ def test_a_search_against_a_hanging_autotask_answers_at_its_deadline(
 
     html = r.content.decode()
     assert r.status_code == 200
-    assert f'<p class="error" role="alert">{LATE}' in html
+    # In the results area, a live region (aria-live="polite"), where the search was typed.
+    assert f'<p class="error picker-error">{LATE}' in html
     assert NOTHING_LOST in html
     assert standalone.request_count(HEALTHY) == 1
 
@@ -151,8 +152,11 @@ def test_the_picker_search_is_debounced_and_stale_searches_are_replaced(
     # One search 400 ms after the last keystroke, not one per key...
     assert 'hx-trigger="input changed delay:400ms, search"' in field.group(0)
     # ...and a newer search aborts one still running, so a stale answer never lands last.
-    assert 'hx-sync="closest form:replace"' in field.group(0)
-    form = re.search(r'<form method="get"[^>]*role="search"[^>]*>', html)
+    # (The box sits by the list inside the step form, but belongs to the GET form #picker-search:
+    # both sync on that form.)
+    assert 'form="picker-search"' in field.group(0)
+    assert 'hx-sync="#picker-search:replace"' in field.group(0)
+    form = re.search(r'<form id="picker-search" method="get"[^>]*>', html)
     assert form is not None and 'hx-sync="this:replace"' in form.group(0)
 
 

@@ -151,7 +151,7 @@ def test_the_picker_pages_through_hundreds_of_companies(owner_client, tenant) ->
             url(tenant, "recurring-contract", "picker"), {"q": "", "after": after}, **HX
         )
         html = r.content.decode()
-        seen.update(part.split("<")[0] for part in html.split('hx-swap="outerHTML">')[1:])
+        seen.update(part.split("<")[0] for part in html.split("data-picker-company>")[1:])
         if "More customers" not in html:
             break
         after = int(html.split("after=")[-1].split('"')[0])

@@ -23,6 +23,7 @@ from wizard.services.audit import Actor, audit
 from wizard.services.credentials import credentials_save
 from wizard.services.errors import (
     EditConflict,
+    RowCollision,
 )
 from wizard.services.progress import clear_results, finish, lock_step
 from wizard.services.tenants import tenant_time_zone_save
@@ -127,22 +128,100 @@ def answer_list_add(
     item: dict[str, Any],
     key: str,
     seen: dict[str, str] | None = None,
+    unique_by: tuple[str, ...] = (),
+    replace: bool = True,
 ) -> StepProgress:
-    """Append ``item`` to the list answer ``field``, replacing an entry with the same ``key``.
+    """Append ``item`` to the list answer ``field``, replacing an entry with the same ``key``
+    (or the same value of any of ``unique_by``: one contract per customer).
 
     ``seen``: the rows the person's page showed (parse_rows_stamp); EditConflict, storing
-    nothing, when a colleague saved a row with this key since.
+    nothing, when a colleague saved a row with this key since. With ``replace=False`` a listed
+    entry that would be replaced raises RowCollision and nothing is stored: the person is asked
+    whether to replace it or keep it. The very same entry again is no collision (it only
+    refreshes its names).
     """
+    by = (key, *unique_by)
     with transaction.atomic():
         progress = lock_step(tenant, step_key)
-        before = progress.answers.get(field, [])
-        clash = _row_conflict(before, key, item.get(key), seen, adding=True)
+        listed = progress.answers.get(field, [])
+        clash = _row_conflict(listed, key, item.get(key), seen, adding=True)
         if clash is not None:
             raise EditConflict({f"{field}:{item.get(key)}": clash})
-        items = [i for i in before if i.get(key) != item.get(key)]
-        items.append(item)
+        clashing = [i for i in listed if any(_same(i, item, k) for k in by)]
+        same = [i for i in clashing if all(_same(i, item, k) for k in by)]
+        if clashing and not replace and clashing != same:
+            raise RowCollision(item, [i for i in clashing if i not in same])
+        kept = same[0] if same else {}
+        # The same row typed again keeps the names Autotask gave it.
+        names = {k: v for k, v in kept.items() if k.endswith("_name") and not item.get(k)}
+        merged = {**item, **names}
+        # The new row takes the place of the first one it replaces: the list keeps its order.
+        items: list[dict[str, Any]] = []
+        for i in listed:
+            if i in clashing:
+                if merged not in items:
+                    items.append(merged)
+                continue
+            items.append(i)
+        if merged not in items:
+            items.append(merged)
+        if items == listed:
+            return progress
         detail = {"fields": [field], "added": {key: item.get(key)}}
         return _store(progress, user, {**progress.answers, field: items}, detail)
+
+
+def _same(a: dict[str, Any], b: dict[str, Any], key: str) -> bool:
+    return str(a.get(key)) == str(b.get(key))
+
+
+def list_names_fill(
+    *,
+    tenant: Tenant,
+    companies: dict[int, str] | None = None,
+    contracts: dict[int, str] | None = None,
+    by_contract: dict[int, str] | None = None,
+) -> None:
+    """Fill in the names Autotask gave the listed rows' ids (hand-typed rows have none).
+
+    Names are labels only (the checks read Autotask by id), so the results stay: this is no
+    change of the answers, and it is not audited. Only empty or outdated names change.
+    ``by_contract`` names the company of the row holding that contract (a verification reads
+    a contract's company by the row's id, whatever other rows hold).
+    """
+    companies, contracts = companies or {}, contracts or {}
+    by_contract = by_contract or {}
+    list_steps = [s for s in steps.REGISTRY if s.list_field]
+    with transaction.atomic():
+        for progress in StepProgress.objects.select_for_update().filter(
+            tenant=tenant, step_key__in=[s.key for s in list_steps]
+        ):
+            field_name = progress.step.list_field
+            rows = progress.answers.get(field_name) or []
+            changed = False
+            for row in rows:
+                company = by_contract.get(_as_int(row.get("contract_id")) or 0)
+                if company and row.get("company_name") != company:
+                    row["company_name"] = company
+                    changed = True
+                for names, id_key, name_key in (
+                    (companies, "company_id", "company_name"),
+                    (contracts, "contract_id", "contract_name"),
+                ):
+                    name = names.get(_as_int(row.get(id_key)) or 0)
+                    if name and row.get(name_key) != name:
+                        row[name_key] = name
+                        changed = True
+            if changed:
+                progress.answers = {**progress.answers, field_name: rows}
+                progress.save(update_fields=["answers", "updated_at"])
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def answer_list_remove(
@@ -231,6 +310,8 @@ class Submission:
     # The step's list answer (e.g. customers): a row to add, or the key of a row to remove;
     # the rows the page showed (parse_rows_stamp; None: the form did not say).
     new_row: dict[str, Any] | None = None
+    # True when the person answered "Replace" to a RowCollision for ``new_row``.
+    replace_row: bool = False
     remove: str | None = None
     rows_seen: dict[str, str] | None = None
 
@@ -274,7 +355,8 @@ def step_submit(*, tenant: Tenant, step_key: str, user: Actor, submission: Submi
         )
     if step.list_field and sub.new_row:
         row = {"field": step.list_field, "key": step.list_key, "seen": sub.rows_seen}
-        parts.append((answer_list_add, {**on, **row, "item": sub.new_row}))
+        add = {"unique_by": step.list_unique_by, "replace": sub.replace_row}
+        parts.append((answer_list_add, {**on, **row, **add, "item": sub.new_row}))
     if step.list_field and sub.remove:
         row = {"field": step.list_field, "key": step.list_key, "seen": sub.rows_seen}
         parts.append((answer_list_remove, {**on, **row, "value": sub.remove}))

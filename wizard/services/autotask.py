@@ -86,7 +86,7 @@ def autotask_client(
 
 
 def client_for(tenant: Tenant, purpose: Purpose) -> AutotaskClient:
-    check_auth_pause(tenant)
+    check_auth_pause(tenant, purpose)
     cred = AutotaskCredential.objects.filter(tenant=tenant).first()
     if cred is None or not cred.secret_encrypted:
         raise CredentialsMissing(

@@ -73,6 +73,9 @@ def credentials_save(
             cred = AutotaskCredential(tenant=tenant, username=username, secret_encrypted="")
         elif cred.username == username and secret is None:
             return
+        new_credentials = cred.username != username or (
+            secret is not None and not _same_secret(cred, secret)
+        )
         if cred.username != username:
             cred.zone = None  # another API user may live in another zone
         cred.username = username
@@ -82,6 +85,8 @@ def credentials_save(
         cred.save()
         # New credentials deserve a daily re-check again.
         Tenant.objects.filter(pk=tenant.pk).update(credentials_refused_at=None)
+        if new_credentials:
+            _one_attempt(tenant)
         audit(
             tenant=tenant,
             user=user,
@@ -113,19 +118,59 @@ AUTH_FAILURES_BEFORE_PAUSE = 2
 AUTH_PAUSE = datetime.timedelta(minutes=15)
 
 
-def check_auth_pause(tenant: Tenant) -> None:
+@sensitive_variables("secret")
+def _same_secret(cred: AutotaskCredential, secret: str) -> bool:
+    """Whether ``secret`` is the one already stored (typed again: not new credentials)."""
+    if not cred.secret_encrypted:
+        return False
+    try:
+        return crypto.decrypt_secret(cred.secret_encrypted) == secret
+    except crypto.SecretUnreadable:
+        return False
+
+
+def _one_attempt(tenant: Tenant) -> None:
+    """Lift the pause for new credentials, for one attempt only.
+
+    The pause guards against sending the same refused credentials again, not against a
+    person who fixed them: the new ones may be tried at once. The count stays one short of
+    the pause, so if they are refused too the pause applies again straight away.
+    """
+    row = Tenant.objects.select_for_update().only("auth_failures").get(pk=tenant.pk)
+    Tenant.objects.filter(pk=tenant.pk).update(
+        auth_failures=min(row.auth_failures, AUTH_FAILURES_BEFORE_PAUSE - 1),
+        auth_paused_until=None,
+    )
+
+
+def check_auth_pause(tenant: Tenant, purpose: str = "verify") -> None:
+    """Raise AutotaskPaused while the pause lasts, saying why and until when (for the
+    customer search, in the search's own words)."""
     until = Tenant.objects.filter(pk=tenant.pk).values_list("auth_paused_until", flat=True)[0]
     now = timezone.now()
-    if until is not None and until > now:
-        minutes = max(1, round((until - now).total_seconds() / 60))
+    if until is None or until <= now:
+        return
+    minutes = max(1, round((until - now).total_seconds() / 60))
+    when = f"in {minutes} minute{'s' if minutes != 1 else ''}, at {until:%H:%M} UTC"
+    fix = (
+        f"To try at once, save the corrected Username or Secret in {steps.ref('api-user')}: "
+        "new credentials get one attempt straight away."
+    )
+    if purpose == "search":
         raise AutotaskPaused(
-            "Autotask rejected this API user's credentials twice in a row. Autotask locks a "
-            "user after repeated failed logins, so the wizard will not try again for "
-            f"{minutes} minute{'s' if minutes != 1 else ''} (until {until:%H:%M} UTC). "
-            "Meanwhile, check the Secret. If the user is already locked, open it in Autotask "
-            f"({USERS_PATH}), go to its Security tab, untick Locked, make sure "
-            "Active is ticked, and save."
+            "The customer search is paused: Autotask refused this API user's credentials twice "
+            "in a row, and Autotask locks a user after repeated failed logins. You can search "
+            f"again {when}. {fix}",
+            until=until,
         )
+    raise AutotaskPaused(
+        "Autotask refused this API user's credentials twice in a row. Autotask locks a user "
+        "after repeated failed logins, so the wizard will not send them again until the pause "
+        f"ends: you can verify again {when}. {fix} If the user is already locked, open it in "
+        f"Autotask ({USERS_PATH}), go to its Security tab, untick Locked, make sure Active is "
+        "ticked, and save.",
+        until=until,
+    )
 
 
 def record_auth_outcome(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from wizard.errors import UserFacingError
@@ -29,6 +30,42 @@ CREDENTIALS_CHANGED = (
 )
 
 
+class RowCollision(UserFacingError):
+    """A row to add would replace a listed one (same company, or same contract): nothing is
+    stored until the person chooses to replace it or keep the listed one."""
+
+    def __init__(self, row: dict[str, Any], listed: list[dict[str, Any]]) -> None:
+        self.row = row
+        self.listed = listed
+        old = listed[0]
+        # The question, and the labels of its two buttons.
+        if str(old.get("company_id")) == str(row.get("company_id")):
+            text = (
+                f"{_company(old)} is already listed with contract {_contract(old)}. Replace it "
+                f"with contract {_contract(row)}, or keep contract {_contract(old)}?"
+            )
+            self.replace_label = f"Replace with contract #{row.get('contract_id')}"
+            self.keep_label = f"Keep contract #{old.get('contract_id')}"
+        else:
+            text = (
+                f"Contract {_contract(old)} is already listed, for {_company(old)}. Replace that "
+                f"row with {_company(row)}, or keep it for {_company(old)}?"
+            )
+            self.replace_label = f"Replace with {_company(row)}"
+            self.keep_label = f"Keep it for {_company(old)}"
+        super().__init__(text + " Nothing was added yet.")
+
+
+def _company(row: dict[str, Any]) -> str:
+    name = row.get("company_name")
+    return f"{name} (#{row.get('company_id')})" if name else f"Company #{row.get('company_id')}"
+
+
+def _contract(row: dict[str, Any]) -> str:
+    name = row.get("contract_name")
+    return f"#{row.get('contract_id')} ({name})" if name else f"#{row.get('contract_id')}"
+
+
 class SkipNotAllowed(UserFacingError):
     """Only the optional steps can be skipped."""
 
@@ -51,6 +88,10 @@ class CredentialsMissing(UserFacingError):
 
 class AutotaskPaused(UserFacingError):
     """Credential tests are paused for this tenant (lockout safety)."""
+
+    def __init__(self, message: str, *, until: datetime.datetime) -> None:
+        super().__init__(message)
+        self.until = until
 
 
 class NothingToVerify(UserFacingError):

@@ -12,6 +12,7 @@ from wizard.autotask.dates import local_date
 from wizard.models import (
     Tenant,
 )
+from wizard.services.answers import list_names_fill
 from wizard.services.autotask import client_for, watch_auth
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,10 @@ def company_search(
     """
     client = client_for(tenant, "search")
     with watch_auth(tenant):
-        return _company_search(client, query=query, after=after, page_size=page_size)
+        found = _company_search(client, query=query, after=after, page_size=page_size)
+    # Hand-typed rows of these companies get the names Autotask just gave.
+    list_names_fill(tenant=tenant, companies=_names(found[0], "companyName"))
+    return found
 
 
 def _company_search(
@@ -60,10 +64,15 @@ def contract_choices(*, tenant: Tenant, company_id: int) -> list[dict[str, Any]]
     client = client_for(tenant, "search")
     with watch_auth(tenant):
         rows = _contract_choices(client, company_id)
+    list_names_fill(tenant=tenant, contracts=_names(rows, "contractName"))
     for row in rows:
         for field, day in (("startDate", "startDay"), ("endDate", "endDay")):
             row[day] = local_date(row.get(field), tenant.time_zone) if tenant.time_zone else None
     return rows
+
+
+def _names(rows: list[dict[str, Any]], field: str) -> dict[int, str]:
+    return {int(r["id"]): str(r[field]) for r in rows if r.get("id") and r.get(field)}
 
 
 def _contract_choices(client: AutotaskClient, company_id: int) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from wizard.autotask import (
     AutotaskClient,
 )
 from wizard.autotask.dates import today_in
+from wizard.checks.contracts import names_from_subject
 from wizard.models import (
     AuditEvent,
     AutotaskCredential,
@@ -25,6 +26,7 @@ from wizard.models import (
     Tenant,
 )
 from wizard.selectors import VERIFICATION_LOCK_SECONDS
+from wizard.services.answers import list_names_fill
 from wizard.services.audit import Actor, audit
 from wizard.services.autotask import client_for
 from wizard.services.credentials import record_auth_outcome
@@ -123,6 +125,22 @@ class VerificationOutcome:
     calls: int
     # What the verified steps held before this run (for drift: pass before, fail now).
     previous: dict[Key, dict[str, Any]] = field(default_factory=dict)
+
+
+def _fill_names(tenant: Tenant, results: list[dict[str, Any]]) -> None:
+    """Hand-typed rows get the names this run read from Autotask (the results' subjects)."""
+    companies: dict[int, str] = {}
+    contracts: dict[int, str] = {}
+    for r in results:
+        named = names_from_subject(str(r.get("subject", "")))
+        if named is not None:
+            contract_id, company, contract = named
+            if company:
+                companies[contract_id] = company
+            if contract:
+                contracts[contract_id] = contract
+    if companies or contracts:
+        list_names_fill(tenant=tenant, contracts=contracts, by_contract=companies)
 
 
 def _remember_zone(tenant: Tenant, client: AutotaskClient) -> None:
@@ -263,6 +281,7 @@ def step_verify(
         )
         with transaction.atomic():
             previous = _record(tenant, user, by_step, run_step=step_key, calls=client.calls)
+            _fill_names(tenant, results)
         logger.info(
             "verified tenant=%s step=%s calls=%d worst=%s",
             tenant.code,

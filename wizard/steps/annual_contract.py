@@ -63,6 +63,7 @@ STEP = Step(
     form=AnnualContractForm,
     blockers=blockers,
     verification_wanted=verification_wanted,
+    list_caption="Contracts added",
     list_field="contracts",
     list_label="Fixed Price contracts of your annual customers",
     nothing_to_verify=nothing_to_verify,

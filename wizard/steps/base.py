@@ -106,6 +106,11 @@ class Step:
     list_key: str = "contract_id"
     # The list's heading on the page (and in a conflict box).
     list_label: str = ""
+    # Other row fields that may appear only once in the list (one contract per customer):
+    # adding a row that repeats one asks whether to replace the listed row.
+    list_unique_by: tuple[str, ...] = ()
+    # The list's caption on the page ("Customers added").
+    list_caption: str = "Added so far"
     # Its checks read Autotask's dates, which only make sense in the tenant's time zone.
     reads_dates: bool = False
     # A summary step: it cannot be done while an earlier step is open.

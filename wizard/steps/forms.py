@@ -5,6 +5,7 @@ Each step module defines its own form on top of these (wizard/steps/<step>.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -29,11 +30,17 @@ class StepForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.step = step
         self.branch_key = branch
-        self.fields["checklist"].choices = [(i.id, i.text) for i in step.checklist_for(branch)]  # type: ignore[attr-defined]
+        # Every item of the step validates, whichever branch the page showed: without
+        # JavaScript a person can switch the branch and tick in one submit, and the ticks of
+        # the branch they left must not make the whole form invalid (checklist_changes keeps
+        # only the submitted branch's own ticks).
+        self.fields["checklist"].choices = [(i.id, i.text) for i in step.checklist]  # type: ignore[attr-defined]
 
     def checklist_changes(self) -> tuple[set[str], set[str]]:
-        shown = {i for i in self.cleaned_data.get("checklist_shown", "").split(",") if i}
-        now = set(self.cleaned_data.get("checklist", []))
+        """(ticked, unticked) by this submit, for the items of the form's branch only."""
+        own = {i.id for i in self.step.checklist_for(self.branch_key)}
+        shown = {i for i in self.cleaned_data.get("checklist_shown", "").split(",") if i} & own
+        now = set(self.cleaned_data.get("checklist", [])) & own
         return now - shown, shown - now
 
     def answer_changes(self) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -128,3 +135,33 @@ class ContractRowMixin(forms.Form):
             "company_name": self.cleaned_data.get("add_company_name", ""),
             "contract_name": self.cleaned_data.get("add_contract_name", ""),
         }
+
+
+def row_action(action: str, data: Mapping[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    """The row a button carries, and whether it replaces a listed row.
+
+    ``choose:<company>:<contract>`` is a picker's Choose (its names in ``picker_company_name``
+    and ``picker_contract_name_<contract>``); ``replace:<company>:<contract>`` answers "Replace"
+    to a row already listed (its names in ``pending_company_name``/``pending_contract_name``).
+    Anything else carries no row. The ids are only ids: the checks read Autotask by them.
+    """
+    kind, _, rest = action.partition(":")
+    if kind not in ("choose", "replace"):
+        return None, False
+    company, _, contract = rest.partition(":")
+    try:
+        company_id, contract_id = int(company), int(contract)
+    except ValueError:
+        return None, False
+    if not (0 <= company_id <= MAX_ID and 1 <= contract_id <= MAX_ID):
+        return None, False
+    if kind == "choose":
+        names = ("picker_company_name", f"picker_contract_name_{contract_id}")
+    else:
+        names = ("pending_company_name", "pending_contract_name")
+    return {
+        "company_id": company_id,
+        "contract_id": contract_id,
+        "company_name": str(data.get(names[0], ""))[:200],
+        "contract_name": str(data.get(names[1], ""))[:200],
+    }, kind == "replace"

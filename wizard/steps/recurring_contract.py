@@ -72,8 +72,11 @@ STEP = Step(
     inputs_template="wizard/inputs/recurring-contract.html",
     form=RecurringContractForm,
     blockers=blockers,
+    list_caption="Customers added",
     list_field="customers",
     list_label="Customers to sync and their Recurring Service contracts",
+    # Billing Sync adds a customer's invoice lines to one contract.
+    list_unique_by=("company_id",),
     nothing_to_verify=nothing_to_verify,
     reads_dates=True,
     title="Recurring Service contracts",

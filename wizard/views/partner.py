@@ -11,8 +11,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -25,12 +27,18 @@ from wizard.checks import CheckResult, CheckStatus
 from wizard.errors import UserFacingError
 from wizard.facts import BILLING_SYNC_CONNECTIONS_PATH
 from wizard.forms import form_class_for
-from wizard.models import Tenant
-from wizard.steps.forms import StepForm
+from wizard.models import StepState, Tenant
+from wizard.steps.forms import StepForm, row_action
 from wizard.views._types import HtmxHttpRequest
 
 # Result errors that mean Autotask did not answer before the page had to (not a verdict).
 LATE = frozenset((DeadlineExceeded.code, Busy.code, TimedOut.code))
+# The tag of a message shown next to the Verify button (where the person clicked), not on top.
+NEAR_VERIFY = "near-verify"
+# Where the list of customers (and the picker) sits: row actions come back here, and say
+# what they did there (the message tag), below the picker's Choose buttons.
+ROWS_ANCHOR = "#customers"
+NEAR_ROWS = "near-rows"
 
 
 def _member_step(
@@ -161,6 +169,13 @@ def _grouped(stored: list[dict[str, Any]]) -> list[tuple[str, str, list[CheckRes
     return groups
 
 
+def _rows_shown(step: steps.Step, current: selectors.StepView) -> str:
+    """The list as the page shows it (services.rows_stamp), for its next change to carry."""
+    if not step.list_field:
+        return ""
+    return services.rows_stamp(current.progress.answers.get(step.list_field) or [], step.list_key)
+
+
 def _picker(
     request: HtmxHttpRequest, tenant: Tenant, step: steps.Step, overview: selectors.WizardOverview
 ) -> dict[str, Any] | None:
@@ -168,14 +183,11 @@ def _picker(
     if not step.list_field or not overview.has_credentials:
         return None
     query = request.GET.get("q", "")[:100]
-    rows = overview.get(step.key).progress.answers.get(step.list_field) or []
     picker: dict[str, Any] = {
         "q": query,
         "companies": None,
         "contracts": None,
         "error": "",
-        # Each "Choose" carries the rows as listed now (a colleague's row is not replaced).
-        "rows_shown": services.rows_stamp(rows, step.list_key),
     }
     try:
         if "q" in request.GET:
@@ -209,6 +221,7 @@ def _render_step(
     form: StepForm | None = None,
     *,
     conflict: list[tuple[str, str]] | None = None,
+    collision: services.RowCollision | None = None,
     status: int = 200,
 ) -> HttpResponse:
     overview = selectors.wizard_overview(tenant)
@@ -230,8 +243,16 @@ def _render_step(
         ticked = set(current.progress.checklist)
         shown = ",".join(current.progress.checklist)
     checklist_rows = [(item, item.id in ticked) for item in step.checklist_for(form.branch_key)]
+    stored = list(get_messages(request))
     context = {
         **_live_context(tenant, step, overview),
+        # Verify's own errors go next to its button; everything else on top of the panel.
+        "messages": [m for m in stored if not {NEAR_VERIFY, NEAR_ROWS} & set(m.tags.split())],
+        "verify_messages": [m for m in stored if NEAR_VERIFY in m.tags.split()],
+        "rows_status": " ".join(str(m) for m in stored if NEAR_ROWS in m.tags.split()),
+        "collision": collision,
+        "list_rows": current.progress.answers.get(step.list_field) if step.list_field else None,
+        "rows_shown": _rows_shown(step, current),
         "checklist_rows": checklist_rows,
         "checklist_shown": shown,
         "branch": branch,
@@ -269,13 +290,14 @@ def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
         return _render_step(request, tenant, step, form)
 
     action = request.POST.get("action", "save")
+    submission = _submission(step, form, action, request.POST)
     try:
         services.step_submit(
-            tenant=tenant,
-            step_key=step.key,
-            user=request.user,
-            submission=_submission(step, form, action),
+            tenant=tenant, step_key=step.key, user=request.user, submission=submission
         )
+    except services.RowCollision as e:
+        # Nothing stored: the same form comes back, asking Replace or Keep.
+        return _render_step(request, tenant, step, form, collision=e)
     except services.EditConflict as e:
         # Nothing was stored, and no "Saved.": re-show the person's own values, with what
         # colleagues stored as the new baseline, and what they stored in the form's words.
@@ -285,11 +307,22 @@ def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
 
     target: steps.Step = step
     if action == "next":
+        if selectors.wizard_overview(tenant).get(step.key).state == StepState.NOT_STARTED:
+            # "Save and continue" with nothing answered must not move on silently.
+            if not step.optional:
+                return _nothing_answered(request, tenant, step, form)
+            messages.info(
+                request,
+                f"You left “{step.title}” for later: nothing was answered there. Come back to "
+                "it any time, or skip it if it does not apply to you.",
+            )
         target = steps.next_step(step.key) or step
     elif action == "back":
         target = steps.previous_step(step.key) or step
+    elif submission.new_row or submission.remove or action == "keep":
+        messages.success(request, _saved_text(submission, action), extra_tags=NEAR_ROWS)
     else:
-        messages.success(request, "Saved.")
+        messages.success(request, _saved_text(submission, action))
         kept = _colleagues_ticks_kept(tenant, step, form)
         if kept:
             messages.info(
@@ -297,7 +330,12 @@ def step(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpRespon
                 "A colleague changed the checklist after you opened this page, and their change "
                 "is kept: " + "; ".join(kept) + ". Change it again if it should be otherwise.",
             )
-    return redirect(_step_url(tenant, target.key))
+    url = _step_url(tenant, target.key)
+    if target is step and (submission.new_row or submission.remove or action == "keep"):
+        # Back where the person clicked (the list), with the picker as it was (no JavaScript).
+        query = request.GET.urlencode()
+        url += (f"?{query}" if query else "") + ROWS_ANCHOR
+    return redirect(url)
 
 
 def _colleagues_ticks_kept(tenant: Tenant, step: steps.Step, form: StepForm) -> list[str]:
@@ -316,12 +354,46 @@ def _colleagues_ticks_kept(tenant: Tenant, step: steps.Step, form: StepForm) -> 
     ]
 
 
-def _submission(step: steps.Step, form: StepForm, action: str) -> services.Submission:
+def _nothing_answered(
+    request: HtmxHttpRequest, tenant: Tenant, step: steps.Step, form: StepForm
+) -> HttpResponse:
+    """The form again, saying what the step needs before the wizard can move on."""
+    overview = selectors.wizard_overview(tenant)
+    needed = " ".join(overview.get(step.key).evaluation.blockers[:1])
+    form.add_error(
+        None,
+        f"This step needs an answer before you continue. {needed}".strip(),
+    )
+    return _render_step(request, tenant, step, form)
+
+
+def _row_label(row: dict[str, Any]) -> str:
+    company = row.get("company_name") or "Company"
+    contract = row.get("contract_name") or "contract"
+    return f"{company} #{row['company_id']} with {contract} #{row['contract_id']}"
+
+
+def _saved_text(submission: services.Submission, action: str) -> str:
+    """What this save did to the list, in words (never only "Saved." after a replace)."""
+    if submission.new_row:
+        verb = "Replaced the listed row with" if submission.replace_row else "Added"
+        return f"Saved. {verb} {_row_label(submission.new_row)}."
+    if submission.remove:
+        return f"Saved. Removed contract #{submission.remove}."
+    if action == "keep":
+        return "Saved. Kept the row already listed; nothing was added."
+    return "Saved."
+
+
+def _submission(step: steps.Step, form: StepForm, action: str, post: Any) -> services.Submission:
     """What the form carried, for services.step_submit to save in one transaction."""
     ticked, unticked = form.checklist_changes()
     changes, seen = form.answer_changes()
     data = form.cleaned_data
-    new_row = getattr(form, "new_row", lambda: None)()
+    # A picker's Choose or a "Replace" answer carries its row; "Keep" drops the typed one.
+    new_row, replace_row = row_action(action, post)
+    if new_row is None and action != "keep":
+        new_row = getattr(form, "new_row", lambda: None)()
     # Only a Username the person changed is sent: an unchanged one from an old page would
     # otherwise overwrite a colleague's.
     username_changed = "username" in form.fields and "username" in form.changed_data
@@ -339,7 +411,8 @@ def _submission(step: steps.Step, form: StepForm, action: str) -> services.Submi
         username_seen=form.shown_or_none("username") if username_changed else None,
         secret=data.get("secret"),
         credentials_stamp=data.get("credentials_stamp") or None,
-        new_row=new_row,
+        new_row=new_row if step.list_field else None,
+        replace_row=replace_row,
         remove=action.removeprefix("remove:") if action.startswith("remove:") else None,
         rows_seen=(
             services.parse_rows_stamp(str(form.data["rows_shown"]))
@@ -426,7 +499,8 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
         # replace the notice when they arrive (the live updates, or a reload without JS).
         pass
     except UserFacingError as e:
-        messages.error(request, e.message)
+        # Paused, nothing to verify, no credentials: said where the person clicked.
+        messages.error(request, e.message, extra_tags=NEAR_VERIFY)
     else:
         statuses = [r["status"] for r in outcome.results]
         summary = ", ".join(s.counted(statuses.count(s)) for s in CheckStatus if s in statuses)
@@ -450,14 +524,14 @@ def verify(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResp
 @login_required
 @require_GET
 def picker(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
-    """The company/contract picker alone (htmx search-as-you-type)."""
+    """The picker's results alone (htmx search-as-you-type, a company's contracts)."""
     tenant, step = _member_step(request, code, step_key, having="list_field")
     if not request.htmx:
-        return redirect(f"{_step_url(tenant, step.key)}?{request.GET.urlencode()}")
+        return redirect(f"{_step_url(tenant, step.key)}?{request.GET.urlencode()}{ROWS_ANCHOR}")
     overview = selectors.wizard_overview(tenant)
     return render(
         request,
-        "wizard/inputs/_picker.html",
+        "wizard/inputs/_picker.html#results",
         {
             "tenant": tenant,
             "step": step,
@@ -502,3 +576,82 @@ def reset_notice_dismiss(request: HtmxHttpRequest, code: uuid.UUID) -> HttpRespo
     if step_key in steps.STEPS_BY_KEY:
         return redirect(_step_url(tenant, step_key))
     return redirect("wizard:resume", tenant.code)
+
+
+@login_required
+@require_POST
+def rows(request: HtmxHttpRequest, code: uuid.UUID, step_key: str) -> HttpResponse:
+    """Add (Choose, Replace), keep or remove one row of the step's list, and answer with the
+    list alone (htmx): the rest of the form, unsaved choices included, stays as it is.
+
+    Without JavaScript these buttons submit the step form instead; a plain POST here still
+    works and returns to the list.
+    """
+    tenant, step = _member_step(request, code, step_key, having="list_field")
+    action = request.POST.get("action", "")
+    row, replace = row_action(action, request.POST)
+    submission = services.Submission(
+        new_row=row,
+        replace_row=replace,
+        remove=action.removeprefix("remove:") if action.startswith("remove:") else None,
+        # The rows the page showed: a row a colleague added or changed since is not replaced.
+        rows_seen=(
+            services.parse_rows_stamp(request.POST["rows_shown"])
+            if "rows_shown" in request.POST
+            else None
+        ),
+    )
+    collision: services.RowCollision | None = None
+    conflict = False
+    text = ""
+    try:
+        if row is not None or submission.remove:
+            services.step_submit(
+                tenant=tenant, step_key=step.key, user=request.user, submission=submission
+            )
+        if row is not None or submission.remove or action == "keep":
+            text = _saved_text(submission, action).removeprefix("Saved. ")
+    except services.RowCollision as e:
+        # The question itself gets the focus (its group is labelled by it): not said twice.
+        collision = e
+    except services.EditConflict:
+        # Nothing stored; the list comes back as it is now, with what happened next to it.
+        conflict = True
+        text = (
+            "A colleague changed this list after you opened this page, and it now shows their "
+            "rows. Nothing was added or removed: choose again if you still need to."
+        )
+    if not request.htmx:
+        if collision is not None:
+            messages.warning(request, collision.message, extra_tags=NEAR_ROWS)
+        elif conflict:
+            messages.warning(request, text, extra_tags=NEAR_ROWS)
+        elif text:
+            messages.success(request, text, extra_tags=NEAR_ROWS)
+        return redirect(_step_url(tenant, step.key) + ROWS_ANCHOR)
+    overview = selectors.wizard_overview(tenant)
+    current = overview.get(step.key)
+    context = {
+        "tenant": tenant,
+        "overview": overview,
+        "current": current,
+        "step": step,
+        "list_rows": current.progress.answers.get(step.list_field),
+        "rows_shown": _rows_shown(step, current),
+        "collision": collision,
+        "rows_status": text,
+        "oob": True,
+        # For the verification section: a changed list clears the results it held.
+        "shows_dates": step.reads_dates,
+        "time_zone": tenant.time_zone,
+        "results": _grouped(current.progress.check_results),
+    }
+    # The list, what happened (into the live region), the step's state and navigation, and
+    # its verification (results cleared by the change).
+    html = render_to_string("wizard/inputs/_contract_rows.html#rows", context, request)
+    html += render_to_string("wizard/inputs/_contract_rows.html#status", context, request)
+    html += render_to_string("wizard/inputs/_contract_rows.html#question", context, request)
+    html += render_to_string("wizard/step.html#oob", context, request)
+    if step.verifies:
+        html += render_to_string("wizard/step.html#verification", context, request)
+    return HttpResponse(html)

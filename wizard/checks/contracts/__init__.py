@@ -8,6 +8,7 @@ Reference: https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/Entitie
 from __future__ import annotations
 
 from wizard.checks.contracts.annual import judge_annual
+from wizard.checks.contracts.common import names_from_subject
 from wizard.checks.contracts.load import (
     Loaded,
     LoadResult,
@@ -30,5 +31,6 @@ __all__ = [
     "judge_annual",
     "judge_recurring",
     "loaded",
+    "names_from_subject",
     "reads",
 ]

@@ -7,6 +7,7 @@ name such as "Australia/Sydney"). Without one ("") the date rules are not judged
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +100,22 @@ def _subject(
     name = (contract or {}).get("contractName")
     contract_part = f"contract #{row['contract_id']}" + (f" “{name}”" if name else "")
     return f"{company_name}: {contract_part}"
+
+
+# _subject's shape, read back: the names Autotask gave a contract and its company.
+_SUBJECT = re.compile(r"^(?P<company>.+): contract #(?P<id>\d+)(?: “(?P<name>.+)”)?$", re.S)
+
+
+def names_from_subject(subject: str) -> tuple[int, str, str] | None:
+    """(contract id, company name, contract name) from a contract result's subject, the
+    names "" where Autotask gave none; None for any other subject."""
+    m = _SUBJECT.match(subject)
+    if m is None:
+        return None
+    company = m["company"]
+    if company.startswith("company #"):
+        company = ""
+    return int(m["id"]), company, m["name"] or ""
 
 
 FOUND_TITLE = "The contract exists and the API user can see it"
