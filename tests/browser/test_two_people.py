@@ -2,7 +2,8 @@
 
 The owner (A) and a member (B) of the same tenant each have their own browser context (their
 own cookies), logged in at the same time. Each scenario is one test on the ``pair`` fixture;
-a later one (finishing the review, the completion page) is one more function below.
+the last one finishes the review: the colleague sees the wizard end without a reload, opens the
+completion page, and the account manager reads the same hand-off as JSON.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from tests.browser.conftest import login
+from tests.browser.test_completion import ready_for_review
+from tests.browser.test_verify_walk import tick_all, verify
 from tests.browser.test_walk import assert_same_document, htmx_idle, mark_page, step_path
 from wizard import crypto, services, steps
 from wizard.models import AutotaskCredential, StepProgress, Tenant
@@ -30,6 +33,7 @@ FIRST = "first@northwind.example"
 LIVE_MS = 14_000
 VERIFY_MS = 40_000
 RUNNING = "A verification of this step is already running"
+HANDOFF_LINK = "Open the hand-off for Billing Sync"
 CREDENTIALS_CHANGED = "A colleague saved new credentials after you opened this page."
 
 
@@ -236,6 +240,53 @@ def test_two_verify_at_once_and_already_running_turns_into_results(
     assert_same_document(b)
     runs = StepProgress.objects.get(tenant=tenant, step_key="api-user")
     assert runs.check_results and runs.verification_started_at is None
+
+
+def test_one_finishes_the_review_and_the_other_takes_the_hand_off(
+    pair: Pair,
+    owner: Any,
+    account_manager: Any,
+    new_context: Callable[..., BrowserContext],
+    live_server: Any,
+    autotask_sandbox: None,
+) -> None:
+    tenant = pair.tenant
+    Tenant.objects.filter(pk=tenant.pk).update(account_manager=account_manager)
+    ready_for_review(tenant, owner)
+    pair.both_open("review")
+    expect(pair.b.get_by_role("link", name=HANDOFF_LINK)).to_have_count(0)
+    mark_page(pair.b)
+
+    # A ticks the review's boxes and verifies; B only watches.
+    tick_all(pair.a, "review")
+    verify(pair.a, "review")
+    expect(pair.a.locator("#step-status")).to_contain_text("Your setup is complete.")
+    expect(pair.b.locator("#step-status")).to_contain_text(
+        "Your setup is complete.", timeout=LIVE_MS
+    )
+    assert_same_document(pair.b)  # followed live, not reloaded
+
+    # B opens the completion page from the live status: what Billing Sync asks for.
+    with pair.b.expect_navigation():
+        pair.b.get_by_role("link", name=HANDOFF_LINK).click()
+    pair.b.wait_for_url(f"**/t/{tenant.code}/done/")
+    facts = pair.b.locator("dl.handoff-facts")
+    expect(facts).to_contain_text("healthy@sandbox.example")
+    rows = pair.b.locator("table.handoff-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Contoso - Managed Cloud")
+    assert SANDBOX_SECRET not in pair.b.content()
+
+    # The account manager: the same hand-off, as JSON for the distributor's tooling.
+    staff = new_context().new_page()
+    login(staff, live_server, account_manager.get_username())
+    response = staff.goto(f"/api/v1/tenants/{tenant.code}/")
+    assert response is not None and response.status == 200
+    assert SANDBOX_SECRET not in response.text()
+    handoff = response.json()["handoff"]
+    assert handoff["api_username"] == "healthy@sandbox.example"
+    assert [c["company"]["id"] for c in handoff["recurring_contracts"]] == [101, 102]
+    assert handoff["verified_at"] is not None
 
 
 def _wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
