@@ -390,9 +390,16 @@ class Handoff:
         }
 
     def digest(self) -> str:
-        """What the hand-off says, as a short fingerprint (the verification time left out: a
-        re-verification that changes nothing is the same hand-off)."""
-        content = {**self.as_json(), "verified_at": None}
+        """What the hand-off says, as a short fingerprint. Left out: the verification time (a
+        re-verification that changes nothing is the same hand-off) and the company and
+        contract names (labels only: a verification fills in the names of rows typed by id,
+        which changes nothing Billing Sync is given)."""
+        content = {
+            **self.as_json(),
+            "verified_at": None,
+            "recurring_contracts": [(c.company_id, c.contract_id) for c in self.recurring],
+            "annual": [self.annual_answer, [(c.company_id, c.contract_id) for c in self.annual]],
+        }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 

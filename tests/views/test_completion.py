@@ -275,6 +275,14 @@ def test_the_account_manager_is_mailed_the_hand_off_once(
     assert len(mail.outbox) == 1
     assert AuditEvent.objects.filter(tenant=tenant, action="handoff_mailed").count() == 1
 
+    # Names read from Autotask later (rows typed by id get theirs, a company renamed) are
+    # labels, not a new hand-off: no second mail.
+    services.list_names_fill(tenant=tenant, companies={101: "Contoso Limited"})
+    assert "Contoso Limited" in str(selectors.handoff(tenant))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.handoff_mail_if_new(tenant.pk)
+    assert len(mail.outbox) == 1
+
     # A changed setup that finishes again is a new hand-off: mailed again.
     with django_capture_on_commit_callbacks(execute=True):
         services.step_answers_save(
