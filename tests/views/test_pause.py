@@ -6,21 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from django.utils.html import escape
 
 from wizard.models import StepProgress, Tenant
 from wizard.sandbox import SANDBOX_SECRET, default_sandbox
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_on")]
 HX = {"HTTP_HX_REQUEST": "true"}
 USER = "healthy@sandbox.example"
-
-
-@pytest.fixture(autouse=True)
-def _sandbox(settings) -> None:
-    settings.AUTOTASK_SANDBOX = True
-    cache.clear()
 
 
 def save(client, tenant, secret: str, username: str = USER) -> None:

@@ -15,6 +15,7 @@ import pytest
 from django.core.cache import cache
 
 from tests.factories import HEALTHY, fill_in
+from tests.views.conftest import step_url as url
 from wizard import reverify, services
 from wizard.autotask import limits
 from wizard.models import AutotaskCredential, StepProgress
@@ -46,10 +47,6 @@ def standalone(settings) -> Iterator[Sandbox]:
 def prepared(tenant, owner):
     fill_in(tenant, user=owner)
     return tenant
-
-
-def url(tenant, key, action="") -> str:
-    return f"/t/{tenant.code}/{key}/" + (f"{action}/" if action else "")
 
 
 def test_a_verify_against_a_hanging_autotask_answers_unknown_at_its_deadline(

@@ -10,26 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.utils.html import escape
 
 from tests.factories import fill_in
+from tests.views.conftest import step_url as url
 from wizard import services
 from wizard.models import StepProgress
 from wizard.sandbox import SANDBOX_SECRET
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_on")]
 HX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _sandbox(settings) -> None:
-    settings.AUTOTASK_SANDBOX = True
-    cache.clear()
-
-
-def url(tenant, key, action="") -> str:
-    return f"/t/{tenant.code}/{key}/" + (f"{action}/" if action else "")
 
 
 def answers(tenant, key) -> dict[str, Any]:

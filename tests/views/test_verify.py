@@ -5,28 +5,18 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.html import escape
 
 from tests.factories import fill_in
+from tests.views.conftest import step_url as url
 from wizard import services
 from wizard.autotask.dates import today_in
 from wizard.models import AuditEvent, StepProgress
 from wizard.sandbox import SANDBOX_SECRET
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_on")]
 HX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _sandbox(settings) -> None:
-    settings.AUTOTASK_SANDBOX = True
-    cache.clear()
-
-
-def url(tenant, key, action="") -> str:
-    return f"/t/{tenant.code}/{key}/" + (f"{action}/" if action else "")
 
 
 def save_credentials(client, tenant, username, secret=SANDBOX_SECRET) -> None:
