@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from wizard.views import partner, team
+from wizard.views import completion, live, partner, rows, team
 
 app_name = "wizard"
 
@@ -11,10 +11,10 @@ urlpatterns = [
     path("t/<uuid:code>/", partner.resume, name="resume"),
     path("t/<uuid:code>/team/", team.team, name="team"),
     # Not step keys (they come before the step pattern, which would take them).
-    path("t/<uuid:code>/done/", partner.done, name="done"),
+    path("t/<uuid:code>/done/", completion.done, name="done"),
     path(
         "t/<uuid:code>/reset-notice/dismiss/",
-        partner.reset_notice_dismiss,
+        completion.reset_notice_dismiss,
         name="reset_notice_dismiss",
     ),
     path("t/<uuid:code>/<slug:step_key>/", partner.step, name="step"),
@@ -22,7 +22,7 @@ urlpatterns = [
     path("t/<uuid:code>/<slug:step_key>/skip/", partner.skip, name="skip"),
     path("t/<uuid:code>/<slug:step_key>/unskip/", partner.unskip, name="unskip"),
     path("t/<uuid:code>/<slug:step_key>/verify/", partner.verify, name="verify"),
-    path("t/<uuid:code>/<slug:step_key>/picker/", partner.picker, name="picker"),
-    path("t/<uuid:code>/<slug:step_key>/live/", partner.live, name="live"),
-    path("t/<uuid:code>/<slug:step_key>/rows/", partner.rows, name="rows"),
+    path("t/<uuid:code>/<slug:step_key>/picker/", rows.picker, name="picker"),
+    path("t/<uuid:code>/<slug:step_key>/live/", live.live, name="live"),
+    path("t/<uuid:code>/<slug:step_key>/rows/", rows.rows, name="rows"),
 ]
