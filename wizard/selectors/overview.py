@@ -1,0 +1,193 @@
+"""The wizard's progress as the partner's pages show it: one overview per page."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Q,
+)
+from django.utils import timezone
+
+from wizard import crypto, steps
+from wizard.evaluation import Evaluation, evaluate
+from wizard.models import AutotaskCredential, StepProgress, StepState, Tenant
+from wizard.steps import Step
+
+# A verification claims its step for at most this long (services.verification): a run that
+# crashed without releasing it blocks nobody after that, and pages stop showing it as running.
+VERIFICATION_LOCK_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class StepView:
+    step: Step
+    number: int
+    progress: StepProgress
+    evaluation: Evaluation
+
+    @property
+    def state(self) -> str:
+        return self.progress.state
+
+    @property
+    def state_label(self) -> str:
+        return StepState(self.progress.state).label
+
+    @property
+    def running(self) -> bool:
+        """A verification of this step is going on (its claim is not stale)."""
+        started = self.progress.verification_started_at
+        limit = datetime.timedelta(seconds=VERIFICATION_LOCK_SECONDS)
+        return started is not None and timezone.now() - started < limit
+
+    @property
+    def finished(self) -> bool:
+        return self.progress.state in (StepState.DONE, StepState.SKIPPED)
+
+
+@dataclass(frozen=True)
+class WizardOverview:
+    tenant: Tenant
+    steps: tuple[StepView, ...]
+    has_credentials: bool
+    credential_username: str
+
+    @property
+    def finished_count(self) -> int:
+        return sum(1 for s in self.steps if s.finished)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.finished_count / len(self.steps))
+
+    @property
+    def all_finished(self) -> bool:
+        """Every step done or skipped: the hand-off to Billing Sync is ready."""
+        return all(s.finished for s in self.steps)
+
+    @property
+    def version(self) -> str:
+        """selectors.live_version, from the rows this overview already read."""
+        moments = [s.progress.updated_at for s in self.steps if s.progress.updated_at]
+        return version_of(max(moments, default=None))
+
+    def get(self, key: str) -> StepView:
+        return next(s for s in self.steps if s.step.key == key)
+
+    @property
+    def resume_step(self) -> Step:
+        """The first step not yet done or skipped; the review once everything is."""
+        for s in self.steps:
+            if not s.finished:
+                return s.step
+        return steps.STEPS[-1]
+
+
+FINISHED = (StepState.DONE, StepState.SKIPPED)
+
+
+def step_facts(tenant: Tenant) -> steps.Facts:
+    """What the steps' blockers need beyond their answers (one query)."""
+    cred = (
+        AutotaskCredential.objects.filter(tenant=tenant)
+        .values_list("username", "secret_encrypted")
+        .first()
+    )
+    return steps.Facts(
+        username=cred[0] if cred else "",
+        has_secret=bool(cred and cred[1]),
+        time_zone_set=bool(tenant.time_zone),
+    )
+
+
+def credentials_stamp(tenant: Tenant) -> str:
+    """crypto.credentials_stamp of the credentials stored now (one small query), for a form
+    that takes a new Secret to carry instead of the Secret."""
+    row = (
+        AutotaskCredential.objects.filter(tenant=tenant)
+        .values_list("username", "secret_encrypted")
+        .first()
+    )
+    return crypto.credentials_stamp(*row) if row else crypto.credentials_stamp(None, None)
+
+
+def step_checklist(tenant: Tenant, step_key: str) -> list[str]:
+    """The ticks stored for one step (one small query)."""
+    row = StepProgress.objects.filter(tenant=tenant, step_key=step_key).values_list(
+        "checklist", flat=True
+    )
+    return list(row.first() or [])
+
+
+def live_version(tenant: Tenant) -> str:
+    """What a step page's live updates compare: the last change to any of the tenant's
+    progress rows (every write saves one; a verification's start and end touch its row).
+
+    One aggregate query: a page that polls every few seconds costs one index lookup."""
+    latest = StepProgress.objects.filter(tenant=tenant).aggregate(latest=Max("updated_at"))
+    return version_of(latest["latest"])
+
+
+def version_of(moment: datetime.datetime | None) -> str:
+    return str(int(moment.timestamp() * 1_000_000)) if moment else "0"
+
+
+def wizard_overview(tenant: Tenant) -> WizardOverview:
+    # One query: the progress rows, each with the credential's username and whether a Secret
+    # is stored next to it (every page of the wizard starts here). Unordered: the rows go into
+    # a dict, and the model's default order would join the tenant table only to sort by name.
+    query = (
+        StepProgress.objects.filter(tenant=tenant)
+        .order_by()
+        .annotate(
+            credential_username=F("tenant__autotask_credential__username"),
+            credential_secret=ExpressionWrapper(
+                Q(tenant__autotask_credential__secret_encrypted__gt=""),
+                output_field=BooleanField(),
+            ),
+        )
+    )
+    rows = {p.step_key: p for p in query}
+    if rows:
+        first = next(iter(rows.values()))
+        facts = steps.Facts(
+            username=first.credential_username or "",
+            has_secret=bool(first.credential_secret),
+            time_zone_set=bool(tenant.time_zone),
+        )
+    else:  # no progress row yet: the credential on its own
+        facts = step_facts(tenant)
+    views = []
+    unfinished: list[str] = []
+    for number, step in enumerate(steps.STEPS, start=1):
+        progress = rows.get(step.key) or StepProgress(tenant=tenant, step_key=step.key)
+        views.append(
+            StepView(
+                step=step,
+                number=number,
+                progress=progress,
+                evaluation=evaluate(
+                    step,
+                    state=progress.state,
+                    answers=progress.answers,
+                    checklist=progress.checklist,
+                    check_results=progress.check_results,
+                    facts=facts,
+                    unfinished_before=unfinished if step.requires_earlier else (),
+                ),
+            )
+        )
+        if progress.state not in FINISHED:
+            unfinished.append(step.open_label)
+    return WizardOverview(
+        tenant=tenant,
+        steps=tuple(views),
+        has_credentials=facts.has_secret,
+        credential_username=facts.username,
+    )
