@@ -179,9 +179,9 @@ def test_a_tampered_or_foreign_preview_is_refused(am_client, am_other) -> None:
 
 def test_an_old_preview_is_refused(am_client, monkeypatch) -> None:
     preview = upload(am_client, csv_of(1))
-    from wizard.services import onboarding
+    from wizard.services import partner_import
 
-    monkeypatch.setattr(onboarding, "PREVIEW_MAX_AGE", -1)
+    monkeypatch.setattr(partner_import, "PREVIEW_MAX_AGE", -1)
     r = confirm(am_client, preview, follow=True)
     assert "This preview is more than an hour old." in text(r)
     assert imported() == []

@@ -17,7 +17,7 @@ The modules:
 - ``tenants``: tenants, members, the time zone;
 - ``reset``: admins' resets and the partner's notice of them; ``handoff``: the hand-off mail;
   ``team``: invitations and mail; ``audit``: the trail;
-- ``onboarding``: adding partners, one by one or from a CSV file;
+- ``onboarding``: adding partners; ``partner_import``: many at once, from a CSV file;
 - ``errors``: what a service refuses, each a ``UserFacingError`` carrying its sentence.
 
 This module is the package's public surface: callers use ``services.<name>``.
@@ -59,13 +59,13 @@ from wizard.services.errors import (
 )
 from wizard.services.handoff import handoff_mail_if_new
 from wizard.services.mail import send_quietly
-from wizard.services.onboarding import (
+from wizard.services.onboarding import partner_add
+from wizard.services.partner_import import (
     ImportPlan,
     ImportResult,
     import_plan,
     import_read,
     import_run,
-    partner_add,
     preview_from_token,
     preview_token,
 )

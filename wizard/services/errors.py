@@ -148,5 +148,5 @@ class ImportChanged(UserFacingError):
 
     def __init__(self, message: str | None = None, *, plan: Any = None) -> None:
         super().__init__(message)
-        # The import as it stands now (services.onboarding.ImportPlan), to preview again.
+        # The import as it stands now (services.partner_import.ImportPlan), to preview again.
         self.plan = plan

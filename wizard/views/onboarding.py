@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from wizard import access, selectors, services
 from wizard.errors import UserFacingError
 from wizard.forms import PartnerForm, PartnerImportConfirmForm, PartnerImportForm
-from wizard.services import onboarding
+from wizard.services import partner_import as importing
 
 
 def _staff_or_404(request: HttpRequest) -> None:
@@ -108,8 +108,8 @@ def _preview(
 
 def _import_context(request: HttpRequest) -> dict[str, Any]:
     return {
-        "columns": onboarding.COLUMNS,
-        "max_rows": f"{onboarding.MAX_ROWS:,}",
+        "columns": importing.COLUMNS,
+        "max_rows": f"{importing.MAX_ROWS:,}",
         "choose": access.may_assign_any_manager(request.user),
     }
 
@@ -128,7 +128,7 @@ def partner_import(request: HttpRequest) -> HttpResponse:
         try:
             # Never more than one byte past the limit in memory: enough to refuse a big file.
             content = services.import_read(
-                upload.read(onboarding.MAX_FILE_BYTES + 1), size=upload.size
+                upload.read(importing.MAX_FILE_BYTES + 1), size=upload.size
             )
             plan = services.import_plan(content=content, importer=request.user)
         except services.ImportRefused as e:

@@ -1,4 +1,4 @@
-"""Import partners from a CSV file, as the import page does (services.onboarding).
+"""Import partners from a CSV file, as the import page does (services.partner_import).
 
 Exit status 0 when every line is fine; 1 when any line has an error (then nothing is created,
 unless --skip-errors creates the lines without errors) or the file cannot be read.
@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
 from wizard import services
-from wizard.services import onboarding
+from wizard.services import partner_import
 
 
 class Command(BaseCommand):
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         path = Path(options["file"])
         try:
             with path.open("rb") as f:
-                data = f.read(onboarding.MAX_FILE_BYTES + 1)
+                data = f.read(partner_import.MAX_FILE_BYTES + 1)
             size = path.stat().st_size
         except OSError as e:
             raise CommandError(f"Cannot read {path}: {e.strerror}.") from e
