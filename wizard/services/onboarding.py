@@ -37,7 +37,7 @@ from wizard.services.errors import (
     PartnerExists,
     PartnerRefused,
 )
-from wizard.services.team import invitation_create, staff_address_refusal
+from wizard.services.team import invitation_mail, staff_address_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -233,29 +233,18 @@ def partner_add(
         raise PartnerExists(exists_message(tenant), tenant=tenant)
     try:
         with transaction.atomic():
-            tenant = Tenant.objects.create(
-                name=name, name_key=partner_name_key(name), account_manager=account_manager
+            # The same creation as an import's, for one partner.
+            ((tenant, invitation),) = create_partners(
+                [NewPartner(name, email, account_manager)], user=user, via="form"
             )
-            StepProgress.objects.bulk_create(
-                [StepProgress(tenant=tenant, step_key=key) for key in steps.STEP_KEYS]
-            )
+            # One mail, sent inside the transaction so that a refused mail undoes the partner.
+            if not invitation_mail(invitation, user=user, accept_url=accept_url):
+                raise MailNotSent("The invitation email could not be sent.")
             audit(
                 tenant=tenant,
                 user=user,
-                action=AuditEvent.Action.PARTNER_ADDED,
-                detail={
-                    "name": name,
-                    "account_manager": account_manager.get_username() if account_manager else "",
-                    "via": "form",
-                },
-            )
-            # One mail, sent inside the transaction so that a refused mail undoes the partner.
-            invitation_create(
-                tenant=tenant,
-                email=email,
-                role=Membership.Role.OWNER,
-                user=user,
-                accept_url=accept_url,
+                action=AuditEvent.Action.INVITATION_SENT,
+                detail={"email": invitation.email, "role": invitation.role},
             )
     except IntegrityError as e:
         # A double click, or a colleague a moment faster: the name is taken now.
