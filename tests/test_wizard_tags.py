@@ -48,3 +48,106 @@ def test_another_step_under_the_same_key_gets_its_own_instructions(settings) -> 
     )
     assert "Reworded for this test" in step_instructions(reworded, "")
     assert "Reworded for this test" not in step_instructions(step, "")
+
+
+# The rows the step page builds in Python (ADR 0013) against the template markup they replace,
+# byte for byte, with values that need escaping.
+HOSTILE = "<b>\"Tom\" & 'Jerry'</b>"
+
+OLD_NAV = (
+    "{% for s in overview.steps %}"
+    '\n      <li class="nav-step state-{{ s.state }}'
+    '{% if s.step.key == step.key %} current{% endif %}">'
+    "\n        <a href=\"{% url 'wizard:step' tenant.code s.step.key %}\" "
+    'id="nav-step-{{ s.number }}"'
+    '{% if s.step.key == step.key %} aria-current="step"{% endif %}>'
+    '\n          <span class="num" aria-hidden="true">{{ s.number }}</span>'
+    '\n          <span class="label">{{ s.step.title }}'
+    "{% if s.step.optional %} <small>(optional)</small>{% endif %}</span>"
+    '\n          <span class="badge badge-{{ s.state }}">{{ s.state_label }}</span>'
+    "\n        </a>"
+    "\n      </li>"
+    "\n    {% endfor %}"
+)
+
+OLD_CHECKLIST = (
+    "{% for item, ticked in rows %}"
+    '\n      <div class="check">'
+    '\n        <input type="checkbox" name="checklist" value="{{ item.id }}" '
+    'id="id_checklist_{{ forloop.counter0 }}"{% if ticked %} checked{% endif %}'
+    "\n               hx-post=\"{% url 'wizard:checklist' tenant.code step.key %}\" "
+    'hx-trigger="change" hx-include="this"'
+    """\n               hx-vals='{"item": "{{ item.id }}"}' hx-swap="none">"""
+    '\n        <label for="id_checklist_{{ forloop.counter0 }}">{{ item.text }}</label>'
+    "\n      </div>{% endfor %}"
+)
+
+OLD_RADIOS = (
+    '{% for radio in field %}<div class="radio">{{ radio.tag }} '
+    '<label for="{{ radio.id_for_label }}">'
+    "{{ radio.choice_label }}</label></div>{% endfor %}"
+)
+
+
+def _render(source: str, **context: object) -> str:
+    from django.template import Context, Template
+
+    return Template(source).render(Context(context))
+
+
+def test_the_navigation_rows_are_the_templates(tenant) -> None:
+    from types import SimpleNamespace
+
+    from wizard import selectors
+    from wizard.templatetags.wizard_tags import step_nav
+
+    overview = selectors.wizard_overview(tenant)
+    hostile = SimpleNamespace(
+        steps=[
+            SimpleNamespace(
+                step=dataclasses.replace(s.step, title=HOSTILE + s.step.title),
+                number=s.number,
+                state=s.state,
+                state_label=s.state_label,
+            )
+            for s in overview.steps
+        ]
+    )
+    for view in (overview, hostile):
+        for current in steps.STEPS:
+            old = _render(OLD_NAV, overview=view, tenant=tenant, step=current)
+            assert step_nav(view, tenant, current) == old  # type: ignore[arg-type]
+    assert "&lt;b&gt;&quot;Tom&quot; &amp; &#x27;Jerry&#x27;&lt;/b&gt;" in step_nav(
+        hostile,  # type: ignore[arg-type]
+        tenant,
+        steps.STEPS[0],
+    )
+
+
+def test_the_checklist_rows_are_the_templates(tenant) -> None:
+    from types import SimpleNamespace
+
+    from wizard.templatetags.wizard_tags import checklist_rows
+
+    step = steps.STEPS_BY_KEY["security-level"]
+    items = [*step.checklist, SimpleNamespace(id="x-<id>\"'", text=HOSTILE)]
+    for ticks in ((), (0,), (0, len(items) - 1)):
+        rows = [(item, n in ticks) for n, item in enumerate(items)]
+        old = _render(OLD_CHECKLIST, rows=rows, tenant=tenant, step=step)
+        assert checklist_rows(rows, tenant, step) == old
+
+
+def test_the_radio_rows_are_the_templates() -> None:
+    from django import forms
+
+    from wizard.templatetags.wizard_tags import radio_rows
+
+    class Form(forms.Form):
+        choice = forms.ChoiceField(
+            choices=[("a", HOSTILE), ("b&c", "Plain")],
+            widget=forms.RadioSelect(attrs={"data-x": HOSTILE}),
+        )
+
+    for form in (Form(), Form({"choice": "b&c"}), Form({"choice": "nonsense"}), Form(prefix="p")):
+        field = form["choice"]
+        assert radio_rows(field) == _render(OLD_RADIOS, field=field)

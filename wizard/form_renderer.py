@@ -4,9 +4,9 @@ Every step page renders a dozen tiny form templates: each input, radio button an
 "value as shown" field is ``input.html`` plus ``attrs.html`` through the template engine, and
 each empty error list is two templates more. That was a fifth of the step page's template time
 for one line of HTML each (docs/performance.md). Here those few produce the same HTML with
-``format_html`` (the same escaping); everything else, and any case not handled here, still goes
-through Django's own templates. tests/test_form_renderer.py compares the two for every widget
-and value the wizard uses.
+``format_html`` (wizard/html.py: Django's escaping); everything else, and any case not
+handled here, still goes through Django's own templates. tests/test_form_renderer.py compares
+the two for every widget and value the wizard uses.
 """
 
 from __future__ import annotations
@@ -16,22 +16,19 @@ from typing import Any
 
 from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+
+from wizard.html import format_html, join_html
 
 _INPUTS = ("input", "hidden", "text", "number", "password", "email", "url")
 
 
 def _attrs(attrs: dict[str, Any]) -> SafeString:
     # attrs.html: in order, a bare name for True, nothing for False.
-    return format_html_join(
-        "",
-        "{}",
-        (
-            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
-            for name, value in attrs.items()
-            if value is not False
-        ),
+    return join_html(
+        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+        for name, value in attrs.items()
+        if value is not False
     )
 
 

@@ -23,6 +23,10 @@ from wizard.steps import Step
 # crashed without releasing it blocks nobody after that, and pages stop showing it as running.
 VERIFICATION_LOCK_SECONDS = 300
 
+# A state's label by its value: a dict lookup, where StepState(value).label goes through the
+# enum's machinery (every page shows one per step).
+STATE_LABELS: dict[str, str] = dict(StepState.choices)
+
 
 @dataclass(frozen=True)
 class StepView:
@@ -37,7 +41,7 @@ class StepView:
 
     @property
     def state_label(self) -> str:
-        return StepState(self.progress.state).label
+        return STATE_LABELS[self.progress.state]
 
     @property
     def running(self) -> bool:
