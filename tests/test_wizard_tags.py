@@ -151,3 +151,13 @@ def test_the_radio_rows_are_the_templates() -> None:
     for form in (Form(), Form({"choice": "b&c"}), Form({"choice": "nonsense"}), Form(prefix="p")):
         field = form["choice"]
         assert radio_rows(field) == _render(OLD_RADIOS, field=field)
+
+
+def test_cached_static_is_static_and_follows_the_settings(settings) -> None:
+    from django.templatetags.static import static
+
+    from wizard.templatetags.wizard_tags import cached_static
+
+    assert cached_static("css/app.css") == static("css/app.css")
+    settings.STATIC_URL = "/assets/v2/"
+    assert cached_static("css/app.css") == static("css/app.css") == "/assets/v2/css/app.css"

@@ -18,18 +18,9 @@ from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from wizard.html import format_html, join_html
+from wizard.html import attrs_html, format_html
 
 _INPUTS = ("input", "hidden", "text", "number", "password", "email", "url")
-
-
-def _attrs(attrs: dict[str, Any]) -> SafeString:
-    # attrs.html: in order, a bare name for True, nothing for False.
-    return join_html(
-        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
-        for name, value in attrs.items()
-        if value is not False
-    )
 
 
 def _input(context: dict[str, Any]) -> SafeString:
@@ -41,7 +32,7 @@ def _input(context: dict[str, Any]) -> SafeString:
         widget["type"],
         widget["name"],
         format_html(' value="{}"', value) if value is not None else "",
-        _attrs(widget["attrs"]),
+        attrs_html(widget["attrs"]),
     )
 
 

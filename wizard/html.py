@@ -44,3 +44,13 @@ def join_html(parts: Iterable[SafeString]) -> SafeString:
             raise TypeError(f"join_html takes safe strings only, not {type(part).__name__}")
     # Safe: each part is a safe string (checked above), and joining adds nothing.
     return mark_safe("".join(parts))  # nosec B308 B703
+
+
+def attrs_html(attrs: dict[str, Any]) -> SafeString:
+    """Django's ``attrs.html``: the attributes in order, a bare name for True, nothing for
+    False."""
+    return join_html(
+        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+        for name, value in attrs.items()
+        if value is not False
+    )

@@ -147,7 +147,7 @@ def wizard_overview(tenant: Tenant) -> WizardOverview:
     # is stored next to it (every page of the wizard starts here). Unordered: the rows go into
     # a dict, and the model's default order would join the tenant table only to sort by name.
     query = (
-        StepProgress.objects.filter(tenant=tenant)
+        StepProgress.objects.filter(tenant_id=tenant.pk)
         .order_by()
         .annotate(
             credential_username=F("tenant__autotask_credential__username"),

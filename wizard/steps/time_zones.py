@@ -7,10 +7,10 @@ import functools
 from typing import Any
 
 from django import forms
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from wizard.autotask.dates import time_zone_names
+from wizard.html import attrs_html, format_html, join_html
 
 # Where most partners are, first: the distributor's home market, then North America.
 COMMON_TIME_ZONES: tuple[tuple[str, str], ...] = (
@@ -79,7 +79,7 @@ def _time_zone_options(chosen: str) -> SafeString:
             parts.append(format_html("\n  </optgroup>{}", ""))
         else:
             parts.append(_option(value, label, value == chosen))
-    return format_html_join("", "{}", ((p,) for p in parts))
+    return join_html(parts)
 
 
 class TimeZoneSelect(forms.Select):
@@ -88,7 +88,8 @@ class TimeZoneSelect(forms.Select):
     Django renders each <option> through a template of its own: for these ~600 zones that was
     three quarters of the account step's CPU time (docs/performance.md). The list is the same
     for everybody and never changes while the process runs, so it is built once per zone chosen
-    and reused. Same HTML as forms.Select; every piece goes through format_html's escaping.
+    and reused. Same HTML as forms.Select; every piece goes through format_html's escaping
+    (wizard/html.py).
     """
 
     def render(
@@ -101,17 +102,7 @@ class TimeZoneSelect(forms.Select):
         chosen = next(iter(self.format_value(value)), "")
         if chosen not in _time_zone_values():
             chosen = "\x00"  # not a zone: nothing selected, one shared entry
-        final = self.build_attrs(self.attrs, attrs)
-        # Django's attrs.html: in order, a bare name for True, nothing for False.
-        html_attrs = format_html_join(
-            "",
-            "{}",
-            (
-                (format_html(" {}", k) if v is True else format_html(' {}="{}"', k, v),)
-                for k, v in final.items()
-                if v is not False
-            ),
-        )
+        html_attrs = attrs_html(self.build_attrs(self.attrs, attrs))
         return format_html(
             '<select name="{}"{}>{}\n</select>', name, html_attrs, _time_zone_options(chosen)
         )

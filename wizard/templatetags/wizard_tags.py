@@ -8,6 +8,7 @@ from django import template
 from django.conf import settings
 from django.forms import BoundField
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -52,6 +53,20 @@ def cached_url(viewname: str, *args: Any) -> str:
 def _reverse(urlconf: str | None, prefix: str, viewname: str, args: tuple[str, ...]) -> str:
     # The prefix is in the key only: reverse() reads the same thread-local one.
     return reverse(viewname, urlconf=urlconf, args=args)
+
+
+@register.simple_tag
+def cached_static(path: str) -> str:
+    """``{% static %}`` for the files every page links (base.html): the URL of a static file
+    is fixed while the process runs (the manifest of hashed names is read once, at start), so
+    it is worked out once per file and storage settings. Escaped like ``{% static %}``."""
+    return _static(path, settings.STATIC_URL, str(settings.STORAGES.get("staticfiles")))
+
+
+@functools.lru_cache(maxsize=64)
+def _static(path: str, static_url: str, storage: str) -> str:
+    # The settings are in the key only: a test that changes them gets a new storage object.
+    return static(path)
 
 
 @register.simple_tag
