@@ -161,3 +161,12 @@ def test_cached_static_is_static_and_follows_the_settings(settings) -> None:
     assert cached_static("css/app.css") == static("css/app.css")
     settings.STATIC_URL = "/assets/v2/"
     assert cached_static("css/app.css") == static("css/app.css") == "/assets/v2/css/app.css"
+
+
+def test_list_items_are_the_templates() -> None:
+    from wizard.templatetags.wizard_tags import list_items
+
+    values = ["Tick the 2 remaining checklist items.", HOSTILE, 3]
+    old = _render("{% for b in values %}<li>{{ b }}</li>{% endfor %}", values=values)
+    assert list_items(values) == old
+    assert list_items([]) == ""

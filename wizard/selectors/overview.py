@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from django.db.models import (
@@ -33,7 +34,23 @@ class StepView:
     step: Step
     number: int
     progress: StepProgress
-    evaluation: Evaluation
+    facts: steps.Facts
+    # The open labels of the earlier steps not finished (for a step that requires them).
+    unfinished_before: tuple[str, ...]
+
+    @functools.cached_property
+    def evaluation(self) -> Evaluation:
+        """What still stands between this step and "done". Worked out when first asked: a
+        step page shows its own step's, the review every step's."""
+        return evaluate(
+            self.step,
+            state=self.progress.state,
+            answers=self.progress.answers,
+            checklist=self.progress.checklist,
+            check_results=self.progress.check_results,
+            facts=self.facts,
+            unfinished_before=self.unfinished_before,
+        )
 
     @property
     def state(self) -> str:
@@ -62,7 +79,7 @@ class WizardOverview:
     has_credentials: bool
     credential_username: str
 
-    @property
+    @functools.cached_property
     def finished_count(self) -> int:
         return sum(1 for s in self.steps if s.finished)
 
@@ -176,15 +193,8 @@ def wizard_overview(tenant: Tenant) -> WizardOverview:
                 step=step,
                 number=number,
                 progress=progress,
-                evaluation=evaluate(
-                    step,
-                    state=progress.state,
-                    answers=progress.answers,
-                    checklist=progress.checklist,
-                    check_results=progress.check_results,
-                    facts=facts,
-                    unfinished_before=unfinished if step.requires_earlier else (),
-                ),
+                facts=facts,
+                unfinished_before=tuple(unfinished) if step.requires_earlier else (),
             )
         )
         if progress.state not in FINISHED:

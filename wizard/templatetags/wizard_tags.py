@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections.abc import Iterable
 from typing import Any
 
 from django import template
@@ -184,3 +185,9 @@ def radio_rows(field: BoundField) -> SafeString:
         )
         for radio in field
     )
+
+
+@register.simple_tag
+def list_items(values: Iterable[Any]) -> SafeString:
+    """``<li>`` for each value, escaped (a list's rows, as the other rows here)."""
+    return join_html(format_html("<li>{}</li>", v) for v in values)
