@@ -6,13 +6,8 @@ import datetime
 import functools
 from dataclasses import dataclass
 
-from django.db.models import (
-    BooleanField,
-    ExpressionWrapper,
-    F,
-    Max,
-    Q,
-)
+from django.db.models import F, Max, QuerySet
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from wizard import crypto, steps
@@ -159,27 +154,29 @@ def version_of(moment: datetime.datetime | None) -> str:
     return str(int(moment.timestamp() * 1_000_000)) if moment else "0"
 
 
+@functools.cache
+def _progress_with_credential() -> QuerySet[StepProgress]:
+    """Every progress row with its tenant's credential's username and the length of its stored
+    Secret (0 or NULL: none) joined in. Built once per process, as a class-based view keeps its
+    ``queryset``: each page filters a clone of it, so the joins and expressions are resolved
+    once, not on every page. Unordered: the rows go into a dict, and the model's default order
+    would join the tenant table only to sort by name."""
+    return StepProgress.objects.order_by().annotate(
+        credential_username=F("tenant__autotask_credential__username"),
+        credential_secret_length=Length("tenant__autotask_credential__secret_encrypted"),
+    )
+
+
 def wizard_overview(tenant: Tenant) -> WizardOverview:
     # One query: the progress rows, each with the credential's username and whether a Secret
-    # is stored next to it (every page of the wizard starts here). Unordered: the rows go into
-    # a dict, and the model's default order would join the tenant table only to sort by name.
-    query = (
-        StepProgress.objects.filter(tenant_id=tenant.pk)
-        .order_by()
-        .annotate(
-            credential_username=F("tenant__autotask_credential__username"),
-            credential_secret=ExpressionWrapper(
-                Q(tenant__autotask_credential__secret_encrypted__gt=""),
-                output_field=BooleanField(),
-            ),
-        )
-    )
+    # is stored next to it (every page of the wizard starts here).
+    query = _progress_with_credential().filter(tenant_id=tenant.pk)
     rows = {p.step_key: p for p in query}
     if rows:
         first = next(iter(rows.values()))
         facts = steps.Facts(
             username=first.credential_username or "",
-            has_secret=bool(first.credential_secret),
+            has_secret=bool(first.credential_secret_length),
             time_zone_set=bool(tenant.time_zone),
         )
     else:  # no progress row yet: the credential on its own
