@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime
 import functools
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.db.models import F, Max, QuerySet
 from django.db.models.functions import Length
 from django.utils import timezone
+from django_stubs_ext import WithAnnotations
 
 from wizard import crypto, steps
 from wizard.evaluation import Evaluation, evaluate
@@ -154,8 +156,13 @@ def version_of(moment: datetime.datetime | None) -> str:
     return str(int(moment.timestamp() * 1_000_000)) if moment else "0"
 
 
+class _CredentialFacts(TypedDict):
+    credential_username: str | None
+    credential_secret_length: int | None
+
+
 @functools.cache
-def _progress_with_credential() -> QuerySet[StepProgress]:
+def _progress_with_credential() -> QuerySet[WithAnnotations[StepProgress, _CredentialFacts]]:
     """Every progress row with its tenant's credential's username and the length of its stored
     Secret (0 or NULL: none) joined in. Built once per process, as a class-based view keeps its
     ``queryset``: each page filters a clone of it, so the joins and expressions are resolved
