@@ -35,6 +35,10 @@ from django.core.management import call_command  # noqa: E402
 FIGURES: dict[str, Callable[[], None]] = {}
 
 
+# Turns of the gunicorn figure: the baseline and the step page, 1 s each, one after the other.
+ROUNDS = 8
+
+
 def figure(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
     def register(fn: Callable[[], None]) -> Callable[[], None]:
         FIGURES[name] = fn
@@ -309,7 +313,7 @@ def step_page_under_load() -> None:
     )
     step = f"/t/{tenant.code}/account/"
     auth = f"/bench/t/{tenant.code}/"
-    seconds, clients = 8, 16
+    seconds, clients = 8, 16  # per page, in ROUNDS turns
 
     port = _free_port()
     env = {
@@ -343,19 +347,28 @@ def step_page_under_load() -> None:
         cookies = _browser_cookies(port, step, cookie)
         for path in (step, auth):  # warm both workers
             _load(port, path, cookies, 2, 8)
-        # Alternated, so that a noisy neighbour on the machine hits both alike.
+        # Alternated in short turns, so that a noisy neighbour on the machine hits both alike:
+        # with two 4 s turns each, the ratio moved by +-0.05 from one run to the next.
+        # Each page's requests/s is its answers over the time its turns really took: a turn
+        # ends when its last request is answered, a slow page's a little later than a fast
+        # one's, and dividing by the nominal time would credit the slow page with that tail.
         page: list[float] = []
         base: list[float] = []
-        for _ in range(2):
-            base += _load(port, auth, cookies, seconds / 2, clients)
-            page += _load(port, step, cookies, seconds / 2, clients)
+        took = {auth: 0.0, step: 0.0, "/healthz": 0.0}
+        for _ in range(ROUNDS):
+            for path, answers in ((auth, base), (step, page)):
+                started = time.monotonic()
+                answers += _load(port, path, cookies, seconds / ROUNDS, clients)
+                took[path] += time.monotonic() - started
+        started = time.monotonic()
         bare = _load(port, "/healthz", cookies, seconds / 2, clients)
+        took["/healthz"] = time.monotonic() - started
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    bare_rps = len(bare) / (seconds / 2)
-    auth_rps, page_rps = len(base) / seconds, len(page) / seconds
+    bare_rps = len(bare) / took["/healthz"]
+    auth_rps, page_rps = len(base) / took[auth], len(page) / took[step]
     line(f"gunicorn.bare.rps             {bare_rps:>8.0f}   (/healthz: no session, no database)")
     line(
         f"gunicorn.auth.rps             {auth_rps:>8.0f}   (logged in, the membership checked, "
