@@ -110,13 +110,18 @@ class WizardOverview:
 FINISHED = (StepState.DONE, StepState.SKIPPED)
 
 
-def step_facts(tenant: Tenant) -> steps.Facts:
-    """What the steps' blockers need beyond their answers (one query)."""
-    cred = (
+def _credential_row(tenant: Tenant) -> tuple[str, str] | None:
+    """The stored (username, encrypted Secret), or None (one small query)."""
+    return (
         AutotaskCredential.objects.filter(tenant=tenant)
         .values_list("username", "secret_encrypted")
         .first()
     )
+
+
+def step_facts(tenant: Tenant) -> steps.Facts:
+    """What the steps' blockers need beyond their answers (one query)."""
+    cred = _credential_row(tenant)
     return steps.Facts(
         username=cred[0] if cred else "",
         has_secret=bool(cred and cred[1]),
@@ -127,11 +132,7 @@ def step_facts(tenant: Tenant) -> steps.Facts:
 def credentials_stamp(tenant: Tenant) -> str:
     """crypto.credentials_stamp of the credentials stored now (one small query), for a form
     that takes a new Secret to carry instead of the Secret."""
-    row = (
-        AutotaskCredential.objects.filter(tenant=tenant)
-        .values_list("username", "secret_encrypted")
-        .first()
-    )
+    row = _credential_row(tenant)
     return crypto.credentials_stamp(*row) if row else crypto.credentials_stamp(None, None)
 
 
