@@ -116,15 +116,6 @@ def _render_step(
     if sync_start in dict(steps.SYNC_START_CHOICES) and tenant.time_zone:
         # The partner's today, not the server's: in Sydney the month turns 11 hours earlier.
         first_usage = steps.first_usage_date(str(sync_start), services.tenant_today(tenant))
-    # The checklist as plain rows: rendering each box through the form's widgets costs more
-    # than the rest of the page together.
-    if form.is_bound:
-        ticked = set(form.data.getlist("checklist")) if hasattr(form.data, "getlist") else set()
-        shown = str(form.data.get("checklist_shown", ""))
-    else:
-        ticked = set(current.progress.checklist)
-        shown = ",".join(current.progress.checklist)
-    checklist_rows = [(item, item.id in ticked) for item in step.checklist_for(form.branch_key)]
     stored = list(get_messages(request))
     context = {
         **live_context(tenant, step, overview),
@@ -135,8 +126,6 @@ def _render_step(
         "collision": collision,
         "list_rows": current.progress.answers.get(step.list_field) if step.list_field else None,
         "rows_shown": rows_shown(step, current),
-        "checklist_rows": checklist_rows,
-        "checklist_shown": shown,
         "branch": branch,
         "sections": step.sections_for(branch) if branch else step.sections,
         "form": form,
@@ -147,6 +136,14 @@ def _render_step(
         "picker": picker_context(request, tenant, step, overview),
         "reset_notice": selectors.reset_notice(tenant),
     }
+    if form.is_bound:
+        # A form shown again (errors, a conflict): its own ticks and branch, not the stored
+        # ones the live context shows.
+        ticked = set(form.data.getlist("checklist")) if hasattr(form.data, "getlist") else set()
+        context["checklist_rows"] = [
+            (item, item.id in ticked) for item in step.checklist_for(form.branch_key)
+        ]
+        context["checklist_shown"] = str(form.data.get("checklist_shown", ""))
     if request.htmx:
         response = render(request, "wizard/step.html#wizard", context, status=status)
         # The step's own URL, also after a POST (verify, save): back/forward and reload work.
