@@ -67,6 +67,11 @@ def submit(client: Client, tenant: Tenant, key: str, page: dict[str, str], **fie
     return client.post(url(tenant, key), {**page, "action": "save", **fields})
 
 
+def colleague_saves(client: Client, tenant: Tenant, key: str, **fields: Any):
+    """A colleague opens the step and saves it at once (while someone else has it open)."""
+    return submit(client, tenant, key, open_page(client, tenant, key), **fields)
+
+
 def answers(tenant: Tenant, key: str) -> dict[str, Any]:
     stored: dict[str, Any] = StepProgress.objects.get(tenant=tenant, step_key=key).answers
     return stored
@@ -119,11 +124,10 @@ def test_a_stale_page_saving_something_else_leaves_the_username_alone(
 ) -> None:
     services.credentials_save(tenant=tenant, user=None, username="first@x.example", secret=None)
     owner_page = open_page(owner_client, tenant, "api-user")
-    submit(
+    colleague_saves(
         member_client,
         tenant,
         "api-user",
-        open_page(member_client, tenant, "api-user"),
         username="member@x.example",
     )
     # The owner's page still shows the old Username; they only tick an item and save.
@@ -182,11 +186,10 @@ def test_a_secret_after_a_colleagues_new_username_is_refused(
     not end up beside another Username."""
     services.credentials_save(tenant=tenant, user=None, username="api@x.example", secret="Old-1")
     owner_page = open_page(owner_client, tenant, "api-user")
-    submit(
+    colleague_saves(
         member_client,
         tenant,
         "api-user",
-        open_page(member_client, tenant, "api-user"),
         username="other@x.example",
     )
     html = refused(
@@ -259,7 +262,7 @@ def test_a_stale_radio_answer_is_refused_with_the_forms_words(
     owner_client, member_client, tenant, key, name, theirs, mine, label
 ) -> None:
     owner_page = open_page(owner_client, tenant, key)
-    submit(member_client, tenant, key, open_page(member_client, tenant, key), **{name: theirs})
+    colleague_saves(member_client, tenant, key, **{name: theirs})
     html = refused(submit(owner_client, tenant, key, owner_page, **{name: mine}))
     assert answers(tenant, key)[name] == theirs
     assert label in box(html)
@@ -270,11 +273,10 @@ def test_a_stale_time_zone_is_refused_with_the_forms_words(
     owner_client, member_client, tenant
 ) -> None:
     owner_page = open_page(owner_client, tenant, "account")
-    submit(
+    colleague_saves(
         member_client,
         tenant,
         "account",
-        open_page(member_client, tenant, "account"),
         time_zone="Australia/Perth",
     )
     html = refused(submit(owner_client, tenant, "account", owner_page, time_zone="Europe/Paris"))
@@ -320,11 +322,10 @@ def test_a_save_after_a_tick_cannot_undo_a_colleagues_untick(
 
 def test_ticks_in_a_refused_save_are_not_stored(owner_client, member_client, tenant) -> None:
     owner_page = open_page(owner_client, tenant, "recurring-contract")
-    submit(
+    colleague_saves(
         member_client,
         tenant,
         "recurring-contract",
-        open_page(member_client, tenant, "recurring-contract"),
         sync_start="next",
     )
     item = "type-recurring"
@@ -355,11 +356,10 @@ def test_adding_a_contract_a_colleague_added_meanwhile_is_refused(
     owner_client, member_client, tenant
 ) -> None:
     owner_page = open_page(owner_client, tenant, "recurring-contract")
-    submit(
+    colleague_saves(
         member_client,
         tenant,
         "recurring-contract",
-        open_page(member_client, tenant, "recurring-contract"),
         action="add",
         add_company_id="101",
         add_contract_id="2003",
@@ -428,11 +428,10 @@ def test_rows_colleagues_add_side_by_side_are_both_kept(
 ) -> None:
     """Not every concurrent edit is a conflict: different customers simply add up."""
     owner_page = open_page(owner_client, tenant, "recurring-contract")
-    submit(
+    colleague_saves(
         member_client,
         tenant,
         "recurring-contract",
-        open_page(member_client, tenant, "recurring-contract"),
         action="add",
         add_company_id="101",
         add_contract_id="2003",
