@@ -10,7 +10,12 @@ from django.urls import reverse, set_script_prefix
 
 from wizard import steps
 from wizard.steps import Instruction, Section
-from wizard.templatetags.wizard_tags import cached_url, step_instructions
+from wizard.templatetags.wizard_tags import (
+    cached_htmx_script,
+    cached_url,
+    step_heading,
+    step_instructions,
+)
 
 
 def test_cached_url_is_reverse_for_any_prefix() -> None:
@@ -48,6 +53,55 @@ def test_another_step_under_the_same_key_gets_its_own_instructions(settings) -> 
     )
     assert "Reworded for this test" in step_instructions(reworded, "")
     assert "Reworded for this test" not in step_instructions(step, "")
+
+
+def test_cached_url_prints_as_url_does_with_characters_to_escape() -> None:
+    """Escaped once, when kept: the page shows exactly what {% url %} shows, never "&amp;amp;"."""
+    from django.template import engines
+
+    html = engines["django"].from_string(
+        "{% load wizard_tags %}{% url 'invitation_accept' token %}|"
+        "{% cached_url 'invitation_accept' token %}|{% cached_url 'invitation_accept' token %}"
+    )
+    plain, kept, again = html.render({"token": "a&b'c"}).split("|")
+    assert "a&amp;b&#x27;c" in plain
+    assert kept == again == plain
+
+
+def test_cached_htmx_script_is_django_htmx_tag_in_and_out_of_debug(settings) -> None:
+    from django.template import engines
+
+    def plain() -> str:
+        return engines["django"].from_string("{% load django_htmx %}{% htmx_script %}").render({})
+
+    for debug in (False, True):
+        settings.DEBUG = debug
+        assert cached_htmx_script() == plain()
+    assert "django-htmx" in cached_htmx_script()  # DEBUG's own script, not the kept one
+    settings.DEBUG = False
+    assert "django-htmx" not in cached_htmx_script()
+
+
+def test_heading_is_the_templates_output_and_follows_the_number(settings) -> None:
+    settings.DEBUG = False
+    step = dataclasses.replace(steps.STEPS_BY_KEY["account"], title="Tom & <Jerry>")
+    old = _render(
+        '<p class="eyebrow">Step {{ number }} of {{ count }} · {{ step.phase }}</p>\n'
+        '    <h1 id="step-title">{{ step.title }}</h1>\n'
+        '    <p class="lead">{{ step.summary }}</p>\n'
+        '    <p class="why"><strong>Why:</strong> {{ step.why }}</p>',
+        step=step,
+        number=1,
+        count=6,
+    )
+    assert step_heading(step, 1, 6) == old
+    assert "Tom &amp; &lt;Jerry&gt;" in old
+    # A registry of seven steps (or this step moved) renumbers it; the same Step object kept.
+    assert "Step 2 of 7 ·" in step_heading(step, 2, 7)
+    assert "Step 1 of 6 ·" in step_heading(step, 1, 6)
+    reworded = dataclasses.replace(step, title="Reworded for this test")
+    assert "Reworded for this test" in step_heading(reworded, 1, 6)
+    assert "Reworded for this test" not in step_heading(step, 1, 6)
 
 
 # The rows the step page builds in Python (ADR 0013) against the template markup they replace,

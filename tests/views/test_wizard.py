@@ -66,6 +66,31 @@ def test_full_page_shows_the_step_navigation_and_progress(owner_client, tenant, 
         assert escape(item.text) in html
 
 
+REFUSED = {
+    "account": {"checklist_shown": "", "time_zone": "Nowhere/Else"},
+    "api-user": {"checklist_shown": "", "username": "not a username", "secret": ""},
+}
+
+
+@pytest.mark.parametrize("key", steps.STEP_KEYS)
+def test_the_step_form_and_its_inputs_post_to_the_steps_own_url(owner_client, tenant, key) -> None:
+    """The page, its htmx partial and a form shown again with errors: every form and input
+    that saves the step sends it to this step's URL (an empty action would post to whatever
+    URL the page was loaded from)."""
+    own = url(tenant, key)
+    pages = [owner_client.get(own).content.decode(), owner_client.get(own, **HX).content.decode()]
+    if key in REFUSED:
+        refused = owner_client.post(own, REFUSED[key])
+        assert refused.status_code == 200 and 'class="errorlist' in refused.content.decode()
+        pages.append(refused.content.decode())
+    for html in pages:
+        assert f'<form id="step-form" class="step-form" method="post" action="{own}"' in html
+        assert f'hx-post="{own}" hx-target="#wizard"' in html
+        assert 'action=""' not in html and 'hx-post=""' not in html
+        if key == "account":
+            assert html.count(f'hx-post="{own}" hx-trigger="change"') == 2
+
+
 def test_htmx_gets_only_the_wizard_partial_and_the_url_to_push(owner_client, tenant) -> None:
     r = owner_client.get(url(tenant, "api-user"), **HX)
     html = r.content.decode()

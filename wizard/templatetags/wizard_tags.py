@@ -10,12 +10,14 @@ from django.conf import settings
 from django.forms import BoundField
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
+from django_htmx.jinja import htmx_script
 
 from wizard.html import format_html, join_html
+from wizard.links import reverse_html, url_html
 from wizard.models import Tenant
 from wizard.selectors import WizardOverview
 from wizard.steps import Step
@@ -42,61 +44,97 @@ def hidden_initial(field: BoundField) -> SafeString:
 
 
 @register.simple_tag
-def cached_url(viewname: str, *args: Any) -> str:
-    """``{% url %}`` for links a page repeats: the step page has a dozen (the navigation, its
-    forms), and each reverse() costs more than the rest of the link. The URL of a name and its
-    arguments never changes while the process runs, so it is worked out once; everything
-    reverse() depends on is in the key. Escaped like ``{% url %}`` (autoescape)."""
-    return _reverse(get_urlconf(), get_script_prefix(), viewname, tuple(str(a) for a in args))
-
-
-@functools.lru_cache(maxsize=4096)
-def _reverse(urlconf: str | None, prefix: str, viewname: str, args: tuple[str, ...]) -> str:
-    # The prefix is in the key only: reverse() reads the same thread-local one.
-    return reverse(viewname, urlconf=urlconf, args=args)
+def cached_url(viewname: str, *args: Any) -> SafeString:
+    """``{% url %}`` for links a page repeats: worked out and escaped once per process
+    (wizard/links.py)."""
+    return url_html(viewname, *args)
 
 
 @register.simple_tag
-def cached_static(path: str) -> str:
+def cached_static(path: str) -> SafeString:
     """``{% static %}`` for the files every page links (base.html): the URL of a static file
     is fixed while the process runs (the manifest of hashed names is read once, at start), so
-    it is worked out once per file and storage settings. Escaped like ``{% static %}``."""
+    it is worked out once per file and storage settings, and escaped once, as ``{% static %}``
+    is on every page."""
     return _static(path, settings.STATIC_URL, str(settings.STORAGES.get("staticfiles")))
 
 
 @functools.lru_cache(maxsize=64)
-def _static(path: str, static_url: str, storage: str) -> str:
+def _static(path: str, static_url: str, storage: str) -> SafeString:
     # The settings are in the key only: a test that changes them gets a new storage object.
-    return static(path)
+    return format_html("{}", static(path))
+
+
+@register.simple_tag
+def cached_htmx_script() -> SafeString:
+    """django-htmx's ``{% htmx_script %}``, worked out once per process and settings: its
+    ``<script>`` tags (and, in DEBUG, its debug script) depend only on the static files'
+    URLs and DEBUG. No nonce: the CSP allows scripts from 'self' (wizard/middleware.py)."""
+    return _htmx_script(
+        settings.DEBUG, settings.STATIC_URL, str(settings.STORAGES.get("staticfiles"))
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _htmx_script(debug: bool, static_url: str, storage: str) -> SafeString:
+    # The settings are in the key only, as for _static.
+    return htmx_script()
+
+
+def _kept(
+    part: str, step: Step, variant: tuple[Any, ...], template_name: str, **context: Any
+) -> str:
+    """A part of the step page made only from the step registry, rendered once per process.
+
+    The registry is code: the same for every tenant and user, and new only with a release,
+    which starts new processes. So each part is rendered once per step and ``variant`` and
+    kept with the very Step it came from. Nothing a user or the database changes is kept, and
+    nothing is shared between processes (a fragment cache in Redis outlived deploys). In DEBUG
+    it renders every time, so edits show at once. The engine's output is marked safe
+    (everything in it escaped), so the tags keep it as it is.
+    """
+    if settings.DEBUG:
+        return render_to_string(template_name, {"step": step, **context})
+    key = (part, step.key, variant)
+    kept = _KEPT.get(key)
+    if kept is None or kept[0] is not step:  # a registry built in a test brings other Steps
+        if len(_KEPT) > 256:  # parts x steps x branches: a few dozen at most
+            _KEPT.clear()
+        html = render_to_string(template_name, {"step": step, **context})
+        kept = _KEPT[key] = (step, html)
+    return kept[1]
+
+
+_KEPT: dict[tuple[str, str, tuple[Any, ...]], tuple[Step, str]] = {}
 
 
 @register.simple_tag
 def step_instructions(step: Step, branch: str) -> str:
-    """The step's instructions for the partner's branch (templates/wizard/_instructions.html).
-
-    They are made only from the step registry, which is code: the same for every tenant and
-    user, and new only with a release, which starts new processes. So each step's and branch's
-    are rendered once per process and kept with the very Step they came from. Nothing a user
-    or the database changes is kept, and nothing is shared between processes (a fragment
-    cache in Redis outlived deploys). In DEBUG they render every time, so edits show at once.
-    """
-    if settings.DEBUG:
-        return _render_instructions(step, branch)
-    kept = _INSTRUCTIONS.get((step.key, branch))
-    if kept is None or kept[0] is not step:  # a registry built in a test brings other Steps
-        if len(_INSTRUCTIONS) > 256:  # steps x branches: a few dozen at most
-            _INSTRUCTIONS.clear()
-        kept = _INSTRUCTIONS[(step.key, branch)] = (step, _render_instructions(step, branch))
-    return kept[1]
-
-
-_INSTRUCTIONS: dict[tuple[str, str], tuple[Step, str]] = {}
-
-
-def _render_instructions(step: Step, branch: str) -> str:
+    """The step's instructions for the partner's branch (templates/wizard/_instructions.html),
+    rendered once per process (_kept)."""
     sections = step.sections_for(branch) if branch else step.sections
-    # The engine's output is marked safe (everything in it escaped), so the tag keeps it as is.
-    return render_to_string("wizard/_instructions.html", {"sections": sections, "branch": branch})
+    return _kept(
+        "instructions",
+        step,
+        (branch,),
+        "wizard/_instructions.html",
+        sections=sections,
+        branch=branch,
+    )
+
+
+@register.simple_tag
+def step_heading(step: Step, number: int, count: int) -> str:
+    """The step's heading: "Step 2 of 6", its title, summary and why
+    (templates/wizard/_step_heading.html), rendered once per process (_kept)."""
+    return _kept(
+        "heading",
+        step,
+        (number, count),
+        "wizard/_step_heading.html",
+        number=number,
+        count=count,
+    )
 
 
 # The navigation's row, one per step. Rows a page repeats are built in Python, as Django's
@@ -132,7 +170,7 @@ def step_nav(overview: WizardOverview, tenant: Tenant, current: Step) -> SafeStr
                 NAV_ROW,
                 state=s.state,
                 current_class=CURRENT_CLASS if here else NOTHING,
-                url=_reverse(urlconf, prefix, "wizard:step", (code, s.step.key)),
+                url=reverse_html(urlconf, prefix, "wizard:step", (code, s.step.key)),
                 number=s.number,
                 aria_current=ARIA_CURRENT if here else NOTHING,
                 title=s.step.title,

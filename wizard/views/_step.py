@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from wizard import access, selectors, services, steps
 from wizard.checks import CheckResult, CheckStatus
+from wizard.links import url_html
 from wizard.models import Tenant
 from wizard.views._types import HtmxHttpRequest
 
@@ -69,6 +70,8 @@ def live_context(
         "overview": overview,
         "current": current,
         "step": step,
+        # The step's own URL, for its forms (several on the page): worked out once.
+        "step_url": url_html("wizard:step", tenant.code, step.key),
         "checklist_rows": [(i, i.id in ticked) for i in step.checklist_for(branch)],
         "checklist_shown": ",".join(current.progress.checklist),
         "time_zone": tenant.time_zone,
