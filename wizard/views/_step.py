@@ -70,7 +70,8 @@ def live_context(
         "overview": overview,
         "current": current,
         "step": step,
-        # The step's own URL, for its forms (several on the page): worked out once.
+        # The step's own URL for its forms (several on the page), worked out once and escaped
+        # for HTML; step_url() above is the plain one, for redirects and headers.
         "step_url": url_html("wizard:step", tenant.code, step.key),
         "checklist_rows": [(i, i.id in ticked) for i in step.checklist_for(branch)],
         "checklist_shown": ",".join(current.progress.checklist),
