@@ -945,6 +945,39 @@ def test_standalone_server_over_http() -> None:
         thread.join(5)
 
 
+def test_a_caller_that_hangs_up_is_a_log_line_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The app gives up on a hanging Autotask at its deadline; the sandbox then writes its late
+    answer to a closed socket, which must not print a traceback per request."""
+    import socket
+    import struct
+    import time
+
+    sandbox = Sandbox(CODE, base_url=DEFAULT_BASE_URL, today=TODAY)
+    sandbox.set_latency(HEALTHY, 0.3)
+    server, thread = serve(sandbox)
+    caplog.set_level("INFO", logger="wizard.sandbox.server")
+    try:
+        port = server.server_address[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(
+                b"GET /atservicesrest/v1.0/zoneInformation?user=healthy%40sandbox.example "
+                b"HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            )
+            # Close with a reset, as a caller whose timeout fired: the answer meets a dead socket.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        deadline = time.monotonic() + 5
+        while "hung up before its answer" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert "127.0.0.1 hung up before its answer" in caplog.text
+    assert "Traceback" not in capsys.readouterr().err
+
+
 def test_serve_refuses_other_interfaces(sandbox: Sandbox) -> None:
     with pytest.raises(ValueError, match="127.0.0.1"):
         serve(sandbox, host="0.0.0.0")
