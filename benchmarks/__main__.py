@@ -6,16 +6,18 @@ baseline taken moments before in the same process. Run: python -m benchmarks [fi
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 
-# A throwaway SQLite database and test-only secrets: benchmarks never touch real data.
-_DB = os.path.join(tempfile.mkdtemp(prefix="wizard-bench-"), "bench.sqlite3")
-# Always its own database, whatever DATABASE_URL says: the benchmark writes 10,000 tenants.
-os.environ["DATABASE_URL"] = f"sqlite:///{_DB}"
+from benchmarks.database import throwaway_database
+
+# A throwaway database and test-only secrets: benchmarks never touch real data.
+# With DATABASE_URL on PostgreSQL, a new database on that server (benchmarks/database.py).
+os.environ["DATABASE_URL"], _drop_database = throwaway_database(os.environ.get("DATABASE_URL", ""))
+atexit.register(_drop_database)
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-0123456789-abcdefghijklmnop")
 os.environ.setdefault("SECRET_ENCRYPTION_KEYS", "q5Wz4mN0hZ1rX8dC3vB6nJ2kL9pQ7sT0uY4eR1wA5fI=")
