@@ -602,13 +602,12 @@ def reverify_many() -> None:
 
     count = int(os.environ.get("BENCH_TENANTS", "1000"))
     try:
-        admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
+        db_url, drop_database = throwaway_database(
+            "postgres://postgres@127.0.0.1:5432/postgres", name="wizard_bench"
+        )
     except psycopg.OperationalError:
         line("workers: skipped (needs PostgreSQL at 127.0.0.1:5432 for two worker processes)")
         return
-    admin.execute("DROP DATABASE IF EXISTS wizard_bench")
-    admin.execute("CREATE DATABASE wizard_bench")
-    db_url = "postgres://postgres@127.0.0.1:5432/wizard_bench"
 
     class BenchSandbox(Sandbox):
         # Every benchmark tenant shares one sandbox user; in reality each is its own Autotask
@@ -716,7 +715,7 @@ AutotaskCredential.objects.bulk_create([AutotaskCredential(tenant=t,
         two = count / run(2)
     finally:
         httpd.shutdown()
-        admin.execute("DROP DATABASE IF EXISTS wizard_bench WITH (FORCE)")
+        drop_database()
     line(f"workers.tenants/s.1           {one:>8.1f}   ({count} tenants, 50 ms per Autotask call)")
     line(f"workers.tenants/s.2           {two:>8.1f}")
     line(f"workers.2/1                   {two / one:>8.2f}   (target >= 1.7)")

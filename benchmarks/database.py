@@ -9,12 +9,13 @@ from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 
-def throwaway_database(requested: str) -> tuple[str, Callable[[], None]]:
+def throwaway_database(requested: str, name: str = "") -> tuple[str, Callable[[], None]]:
     """(the URL of a new, empty database, how to drop it).
 
     A new SQLite file by default; when ``requested`` is a PostgreSQL URL, a new database
-    ``wizard_bench_<pid>`` on that server, with the same user and options, so the figures can
-    be taken on both engines."""
+    ``name`` (``wizard_bench_<pid>`` if none is given) on that server, with the same user and
+    options, so the figures can be taken on both engines. psycopg.OperationalError if that
+    server cannot be reached."""
     if not requested.startswith(("postgres://", "postgresql://")):
         folder = tempfile.mkdtemp(prefix="wizard-bench-")
         return f"sqlite:///{os.path.join(folder, 'bench.sqlite3')}", lambda: None
@@ -23,7 +24,7 @@ def throwaway_database(requested: str) -> tuple[str, Callable[[], None]]:
     from psycopg import sql
 
     parts = urlsplit(requested)
-    name = f"wizard_bench_{os.getpid()}"
+    name = name or f"wizard_bench_{os.getpid()}"
     # The server's maintenance database, to create and drop ours from outside it.
     admin_url = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
     with psycopg.connect(admin_url, autocommit=True) as admin:

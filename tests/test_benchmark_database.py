@@ -42,3 +42,18 @@ def test_postgres_a_new_database_on_the_same_server_dropped_after() -> None:
     conn.close()
     with pytest.raises(psycopg.OperationalError, match="does not exist"):
         psycopg.connect(conninfo).close()
+
+
+@pytest.mark.postgres
+def test_postgres_a_named_database_replaces_a_leftover_of_that_name() -> None:
+    """The workers figure names its database (wizard_bench): one a failed run left is replaced."""
+    import psycopg
+
+    requested = os.environ["DATABASE_URL"]
+    first, drop_first = throwaway_database(requested, name="wizard_bench_named_test")
+    second, drop = throwaway_database(requested, name="wizard_bench_named_test")
+    assert first == second and urlsplit(second).path == "/wizard_bench_named_test"
+    drop()
+    with pytest.raises(psycopg.OperationalError, match="does not exist"):
+        psycopg.connect(second.replace("postgres://", "postgresql://", 1)).close()
+    drop_first()  # already gone: nothing to do, no error
